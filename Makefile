@@ -1,0 +1,36 @@
+# hrt — entry points. `make test-<SPEC>` runs every applicable case against one HAProxy;
+# `make test` runs the harness's own test suite. Both run `make setup` first (idempotent).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HRT := $(VENV)/bin/hrt
+# Offline release index: the project's shared catalog when it sits beside the checkout.
+SHARED_INDEX := $(abspath $(wildcard ../shared/catalog/haproxy-releases.json))
+ifneq ($(SHARED_INDEX),)
+export HRT_RELEASE_INDEX ?= $(SHARED_INDEX)
+endif
+
+.PHONY: setup host images test lint clean-containers
+setup: host $(VENV)/.installed images
+
+host:
+	@bash ci/setup-host.sh
+
+$(VENV)/.installed: pyproject.toml
+	@python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e .
+	@touch $@
+	@echo "setup: python environment ready in $(VENV)"
+
+images: $(VENV)/.installed
+	@$(HRT) setup
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-%: setup
+	$(HRT) test $*
+
+clean-containers: $(VENV)/.installed
+	$(HRT) setup --clean

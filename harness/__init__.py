@@ -1,0 +1,1 @@
+"""hrt: the HAProxy regression harness."""

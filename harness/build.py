@@ -1,0 +1,152 @@
+"""Build HAProxy in the builder container, cached by (source identity, profile, builder image id)."""
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from . import progress
+from .dockerenv import LABEL, client
+from .errors import BuildFailed, HrtError
+from .features import Features, parse_vv
+from .images import Images, ensure_images
+from .paths import cache_dir
+from .profiles import make_args, missing_options, tree_version
+from .sources import Source
+
+BUILD_TIMEOUT = 1800
+
+
+class FeatureMissing(HrtError):
+    """The tree cannot be built with the profile (e.g. quic on a pre-QUIC tree): untestable."""
+
+
+@dataclass(frozen=True)
+class Build:
+    source: Source
+    profile: str
+    binary: Path
+    directory: Path
+    features: Features
+    seconds: float = 0.0      # 0 when reused from the cache
+
+    @property
+    def version(self) -> str:
+        return self.features.version
+
+
+def build_key(source: Source, profile: str, builder_id: str) -> str:
+    return hashlib.sha256(f"{source.identity}|{profile}|{builder_id}".encode()).hexdigest()[:16]
+
+
+def _safe_extract(tarball: Path, dest: Path) -> Path:
+    """Extract and return the tree's top directory (tarballs hold one)."""
+    with tarfile.open(tarball) as tf:
+        tf.extractall(dest, filter="tar")
+    tops = [p for p in dest.iterdir() if p.is_dir()]
+    if len(tops) != 1:
+        raise HrtError(f"{tarball}: expected one top-level directory, found {len(tops)}")
+    return tops[0]
+
+
+def run_in_container(image: str, command: list[str], mounts: dict, timeout: int, log_path: Path | None = None,
+                     workdir: str = "/", on_line=None) -> tuple[int, str]:
+    """Run a one-shot container, stream its output to log_path, always remove it."""
+    ctr = client().containers.run(image, command, detach=True, labels={LABEL: "oneshot"}, working_dir=workdir,
+                                  volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
+                                  network_mode="none")
+    out = []
+    deadline = time.monotonic() + timeout
+    try:
+        log = open(log_path, "w") if log_path else None
+        try:
+            for chunk in ctr.logs(stream=True, follow=True):
+                text = chunk.decode(errors="replace")
+                out.append(text)
+                if log:
+                    log.write(text)
+                if on_line and text.strip():
+                    on_line(text.strip().splitlines()[-1])
+                if time.monotonic() > deadline:
+                    ctr.kill()
+                    raise HrtError(f"{command[0]} in {image[:19]} exceeded {timeout}s and was killed")
+        finally:
+            if log:
+                log.close()
+        status = ctr.wait(timeout=max(1, deadline - time.monotonic()))["StatusCode"]
+    finally:
+        ctr.remove(force=True)
+    return status, "".join(out)
+
+
+def read_features(images: Images, binary: Path) -> Features:
+    status, out = run_in_container(images.runtime, ["/hrt/haproxy", "-vv"], {binary.parent: ("/hrt", "ro")}, 60)
+    if status != 0:
+        raise HrtError(f"{binary} -vv failed (exit {status}):\n{out[-2000:]}")
+    return parse_vv(out)
+
+
+def build(source: Source, profile: str = "default", images: Images | None = None) -> Build:
+    images = images or ensure_images()
+    if source.binary:  # bin:PATH — nothing to build, features from -vv
+        return Build(source, profile, source.binary, source.binary.parent, read_features(images, source.binary))
+    key = build_key(source, profile, images.builder)
+    root = cache_dir() / "builds"
+    root.mkdir(exist_ok=True)
+    out_dir = root / f"{source.version.replace('/', '_')}-{profile}-{key}"
+    with FileLock(str(out_dir) + ".lock"):
+        meta = out_dir / "build.json"
+        if meta.exists():
+            binary = out_dir / "haproxy"
+            return Build(source, profile, binary, out_dir, parse_vv((out_dir / "vv.txt").read_text()))
+        return _build_fresh(source, profile, images, out_dir, key)
+
+
+def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, key: str) -> Build:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    work = out_dir.with_name(out_dir.name + ".work")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        tree = _safe_extract(source.tarball, work)
+        makefile = (tree / "Makefile").read_text(errors="replace")
+        missing = missing_options(profile, makefile)
+        if missing:
+            raise FeatureMissing(f"{source.version}: profile {profile} needs {', '.join(missing)}, "
+                                 "which this tree's Makefile does not know")
+        version = tree_version((tree / "VERSION").read_text() if (tree / "VERSION").exists() else source.version)
+        args = make_args(profile, makefile, version)
+        log_path = work / "build.log"
+        cmd = ["make", f"-j{os.cpu_count() or 2}", *args]
+        progress.note(f"building {source.version} ({profile}) in a container: {' '.join(cmd)}")
+        started = time.monotonic()
+        with progress.spinner(f"build {source.version} [{profile}]") as update:
+            status, _ = run_in_container(images.builder, cmd, {tree: ("/src", "rw")}, BUILD_TIMEOUT,
+                                         log_path=log_path, workdir="/src", on_line=update)
+        seconds = time.monotonic() - started
+        if status != 0 or not (tree / "haproxy").exists():
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-25:])
+            failed = out_dir.with_name(out_dir.name + ".failed.log")
+            shutil.copy(log_path, failed)
+            raise BuildFailed(f"build of {source.version} ({profile}) failed with status {status}", str(failed), tail)
+        staging = out_dir.with_name(out_dir.name + ".staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        shutil.copy2(tree / "haproxy", staging / "haproxy")
+        shutil.copy2(log_path, staging / "build.log")
+        features = read_features(images, staging / "haproxy")
+        (staging / "vv.txt").write_text(features.vv)
+        (staging / "build.json").write_text(json.dumps({
+            "identity": source.identity, "version": source.version, "commit": source.commit,
+            "origin": source.origin, "profile": profile, "make": cmd, "builder_image": images.builder,
+            "key": key, "seconds": round(seconds, 1)}, indent=1))
+        staging.replace(out_dir)
+        progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s -> {out_dir}/haproxy")
+        return Build(source, profile, out_dir / "haproxy", out_dir, features, seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,166 @@
+"""One HAProxy process in its own container: config check, master-worker start, readiness, stop, cleanup."""
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from docker.errors import NotFound
+from docker.types import Ulimit
+
+from .build import Build, run_in_container
+from .dockerenv import LABEL, client
+from .errors import ConfigRejected, HrtError
+from .images import Images
+from .netns import NetNS
+from .runtime_api import MasterCLI, RuntimeAPI
+
+BIN_DIR = "/hrt"
+WORK_DIR = "/work"
+STOP_TIMEOUT = 10
+
+
+def socket_paths(workdir: str = WORK_DIR) -> dict:
+    """Template parameters every config gets: where the stats socket lives inside the container."""
+    return {"stats_sock": f"{workdir}/stats.sock", "workdir": workdir}
+
+
+class HAProxyInstance:
+    """A real HAProxy master-worker in a container with network_mode none (its own netns, loopback only),
+    or joined to another container's namespace / a harness-made network for meshes."""
+
+    def __init__(self, build: Build, images: Images, config_text: str, name: str,
+                 extra_args: list[str] = (), network: str = "none", files: dict | None = None):
+        self.build = build
+        self.images = images
+        self.name = name
+        self.extra_args = list(extra_args)
+        self.network = network
+        self.workdir = Path(tempfile.mkdtemp(prefix="hrt-"))  # short path: unix sockets live here
+        os.chmod(self.workdir, 0o755)
+        (self.workdir / "haproxy.cfg").write_text(config_text)
+        for fname, content in (files or {}).items():
+            (self.workdir / fname).write_text(content)
+        self.config_text = config_text
+        self.container = None
+        self.netns: NetNS | None = None
+        self.stats = RuntimeAPI(str(self.workdir / "stats.sock"))
+        self.master = MasterCLI(str(self.workdir / "master.sock"))
+        self.log_text = ""
+        self.exit_code: int | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def _mounts(self) -> dict:
+        return {self.build.binary.parent: (BIN_DIR, "ro"), self.workdir: (WORK_DIR, "rw")}
+
+    def check(self) -> None:
+        """`haproxy -c` first; a refusal carries HAProxy's message and the numbered config."""
+        status, out = run_in_container(self.images.runtime,
+                                       [f"{BIN_DIR}/haproxy", "-c", "-f", f"{WORK_DIR}/haproxy.cfg"],
+                                       self._mounts(), 60, workdir=WORK_DIR)
+        if status != 0:
+            raise ConfigRejected(f"haproxy -c rejected the config for {self.name} ({self.build.version})",
+                                 out, self.config_text, str(self.workdir / "haproxy.cfg"))
+
+    def start(self, ready_timeout: float = 20) -> "HAProxyInstance":
+        self.check()
+        nofile = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 20000)
+        cmd = [f"{BIN_DIR}/haproxy", "-W", "-db", "-f", f"{WORK_DIR}/haproxy.cfg", "-S", f"{WORK_DIR}/master.sock",
+               *self.extra_args]
+        self.container = client().containers.run(
+            self.images.runtime, cmd, detach=True, name=f"hrt-{self.name}-{os.getpid()}-{int(time.time()*1000)%100000}",
+            labels={LABEL: self.name}, working_dir=WORK_DIR, init=True, cap_add=["SYS_PTRACE"],
+            network_mode=self.network,
+            ulimits=[Ulimit(name="core", soft=-1, hard=-1), Ulimit(name="nofile", soft=nofile, hard=nofile)],
+            volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in self._mounts().items()},
+            environment={"ASAN_OPTIONS": "disable_coredump=0:abort_on_error=1:detect_leaks=0"})
+        try:
+            self.master.wait_ready(ready_timeout, alive=self.running)
+        except Exception as exc:
+            self._collect_logs()
+            raise HrtError(f"{self.name}: HAProxy {self.build.version} did not become ready: {exc}\n"
+                           f"{self.log_text[-3000:]}") from None
+        self.netns = NetNS(self.host_pid())
+        return self
+
+    def running(self) -> bool:
+        if not self.container:
+            return False
+        try:
+            self.container.reload()
+        except NotFound:
+            return False
+        return self.container.status == "running"
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The container's exit code if it exits within timeout (a crash ends the master too)."""
+        try:
+            self.exit_code = self.container.wait(timeout=timeout)["StatusCode"]
+        except Exception:  # requests' ReadTimeout: still running
+            return None
+        return self.exit_code
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM to the master), then force; keeps the log; removes the container."""
+        if not self.container:
+            return
+        try:
+            if self.running():
+                self.container.kill(signal="SIGTERM")
+                self.wait_exit(STOP_TIMEOUT)
+            self._collect_logs()
+            if self.exit_code is None:
+                self.container.reload()
+                self.exit_code = self.container.attrs["State"].get("ExitCode")
+        finally:
+            try:
+                self.container.remove(force=True)
+            except NotFound:
+                pass
+            if self.netns:
+                self.netns.close()
+            self.container = None
+
+    def _collect_logs(self) -> None:
+        try:
+            self.log_text = self.container.logs(stdout=True, stderr=True).decode(errors="replace")
+            (self.workdir / "haproxy.log").write_text(self.log_text)
+        except NotFound:
+            pass
+
+    def keep_evidence(self, dest: Path) -> Path:
+        """Move the work dir (config, log, cores) to dest, dropping sockets."""
+        dest.mkdir(parents=True, exist_ok=True)
+        for p in self.workdir.iterdir():
+            if p.is_socket():
+                continue
+            shutil.move(str(p), dest / p.name)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return dest
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- process views ---------------------------------------------------------------------------
+    def host_pid(self) -> int:
+        """Host pid of the master (the init's haproxy child); used for the netns and psutil views."""
+        init = psutil.Process(self.container.attrs["State"]["Pid"])
+        for child in init.children():
+            if "haproxy" in " ".join(child.cmdline()[:1]):
+                return child.pid
+        return init.pid
+
+    def worker_pids(self) -> list[int]:
+        try:
+            master = psutil.Process(self.host_pid())
+            return [c.pid for c in master.children() if "haproxy" in " ".join(c.cmdline()[:1])]
+        except (psutil.Error, HrtError):
+            return []
+
+    def cores(self) -> list[Path]:
+        return sorted(p for p in self.workdir.glob("core*") if p.is_file())

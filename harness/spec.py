@@ -1,0 +1,55 @@
+"""SPEC grammar: which HAProxy to test (a contract with users' scripts and CI)."""
+import os
+import re
+from dataclasses import dataclass
+
+from .errors import HrtError
+
+RELEASE_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+BRANCH_RE = re.compile(r"^(\d+)\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str          # "release" | "branch" | "git" | "tar" | "bin"
+    value: str         # version, branch, repository path/URL, tarball or binary path
+    ref: str = ""      # git ref for kind "git"
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_spec(text: str) -> Spec:
+    text = text.strip()
+    if RELEASE_RE.match(text):
+        return Spec("release", text, text=text)
+    if BRANCH_RE.match(text):
+        return Spec("branch", text, text=text)
+    if text.startswith("git:"):
+        body = text[4:]
+        repo, sep, ref = body.rpartition("@")
+        if not sep or not repo or not ref:
+            raise HrtError(f"bad SPEC {text!r}: the git form is git:REPO@REF, e.g. git:~/src/haproxy@v3.0.11")
+        if "://" not in repo and not repo.startswith("git@"):
+            repo = os.path.abspath(os.path.expanduser(repo))
+        return Spec("git", repo, ref, text=text)
+    for kind in ("tar", "bin"):
+        if text.startswith(kind + ":"):
+            path = os.path.abspath(os.path.expanduser(text[len(kind) + 1:]))
+            if not os.path.isfile(path):
+                raise HrtError(f"bad SPEC {text!r}: no such file {path}")
+            return Spec(kind, path, text=text)
+    raise HrtError(
+        f"bad SPEC {text!r}: expected X.Y.Z (release), X.Y (newest of a branch), "
+        "git:REPO@REF, tar:PATH or bin:PATH"
+    )
+
+
+def version_key(version: str) -> tuple:
+    """Sort key for X.Y.Z (and X.Y) strings."""
+    return tuple(int(p) for p in version.split("."))
+
+
+def branch_of(version: str) -> str:
+    return ".".join(version.split(".")[:2])
