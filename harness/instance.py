@@ -49,6 +49,7 @@ class HAProxyInstance:
         self.stats = RuntimeAPI(str(self.workdir / "stats.sock"))
         self.master = MasterCLI(str(self.workdir / "master.sock"))
         self.log_text = ""
+        self.log_before_stop = ""
         self.exit_code: int | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -107,6 +108,7 @@ class HAProxyInstance:
         if not self.container:
             return
         try:
+            self.log_before_stop = self.container.logs(stdout=True, stderr=True).decode(errors="replace")
             if self.running():
                 self.container.kill(signal="SIGTERM")
                 self.wait_exit(STOP_TIMEOUT)
@@ -133,6 +135,8 @@ class HAProxyInstance:
     def keep_evidence(self, dest: Path) -> Path:
         """Move the work dir (config, log, cores) to dest, dropping sockets."""
         dest.mkdir(parents=True, exist_ok=True)
+        if not self.workdir.exists():
+            return dest
         for p in self.workdir.iterdir():
             if p.is_socket():
                 continue

@@ -15,6 +15,7 @@ def _exchange(path: str, payload: str, timeout: float) -> str:
     try:
         s.connect(path)
         s.sendall(payload.encode())
+        s.shutdown(socket.SHUT_WR)  # end of input: the CLI answers, then closes (as `socat` users do)
         chunks = []
         while True:
             data = s.recv(65536)

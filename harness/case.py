@@ -1,0 +1,192 @@
+"""Case metadata: one `case.toml` per reported bug, validated on load with errors naming file and field."""
+import importlib.util
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CaseError
+from .oracles import REGISTRY
+from .paths import CASES_DIR, CONFIGS_DIR
+from .profiles import PROFILES
+from .spec import RELEASE_RE
+
+VERDICTS = ("reproduced", "held")
+CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "requires", "runs", "timeout",
+             "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
+             "branches", "variants", "notes"}
+VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title"}
+BRANCH_KEYS = {"affected_from", "fixed_in", "status", "evidence"}
+
+
+@dataclass(frozen=True)
+class OracleSpec:
+    name: str
+    gate: bool
+    options: dict
+
+
+@dataclass(frozen=True)
+class Variant:
+    case: "Case"
+    name: str                 # "" when the case has no variants
+    params: dict
+    expect: str               # constant expectation ("" = from versions/commits)
+    oracles: tuple
+    runs: int
+    timeout: float
+    haproxy_args: tuple
+    profile: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.id}/{self.name}" if self.name else self.case.id
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: Path
+    title: str
+    template: str
+    scenario_path: Path
+    requires: tuple
+    probabilistic: bool
+    fix_commits: tuple
+    introduced_by: str
+    branches: dict            # branch -> {"affected_from", "fixed_in", "status"}
+    variants: tuple = field(default_factory=tuple)
+    seed: str = ""
+    upstream: str = ""
+
+    def scenario(self):
+        """The case's scenario module (its `run(ctx)` drives the traffic)."""
+        spec = importlib.util.spec_from_file_location(f"hrt_case_{self.id.replace('-', '_')}", self.scenario_path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            raise CaseError(f"{self.scenario_path}:{exc.lineno}: {exc.msg}") from None
+        if not callable(getattr(module, "run", None)):
+            raise CaseError(f"{self.scenario_path}: defines no run(ctx) function")
+        return module
+
+    def variant(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise CaseError(f"case {self.id} has no variant {name!r}; it has: "
+                        f"{', '.join(v.name for v in self.variants) or '(none)'}")
+
+
+def _fail(path: Path, where: str, msg: str):
+    raise CaseError(f"{path}: {where}: {msg}")
+
+
+def _check_keys(path: Path, where: str, table: dict, allowed: set) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        _fail(path, where, f"unknown field(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _type(path, where, value, kind, name):
+    if not isinstance(value, kind):
+        _fail(path, f"{where}{name}", f"expected {kind.__name__ if isinstance(kind, type) else kind}, "
+                                      f"got {type(value).__name__} {value!r}")
+    return value
+
+
+def _oracles(path: Path, where: str, raw) -> tuple:
+    out = []
+    for i, o in enumerate(_type(path, where, raw, list, "oracles")):
+        w = f"{where}oracles[{i}]"
+        _type(path, w, o, dict, "")
+        name = o.get("name")
+        if name not in REGISTRY:
+            _fail(path, f"{w}.name", f"unknown oracle {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        opts = {k: v for k, v in o.items() if k not in ("name", "gate")}
+        out.append(OracleSpec(name, bool(o.get("gate", True)), opts))
+    if not any(o.gate for o in out):
+        _fail(path, f"{where}oracles", "at least one oracle must gate the verdict")
+    return tuple(out)
+
+
+def _expect(path, where, value) -> str:
+    if value not in ("",) + VERDICTS:
+        _fail(path, f"{where}expect", f"must be one of {', '.join(VERDICTS)}, got {value!r}")
+    return value
+
+
+def load_case(directory: Path) -> Case:
+    path = directory / "case.toml"
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise CaseError(f"{path}: missing (every case folder needs a case.toml)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{path}: {exc}") from None
+    _check_keys(path, "top level", data, CASE_KEYS)
+    for required in ("title", "template", "oracles"):
+        if required not in data:
+            _fail(path, required, "required field missing")
+    template = _type(path, "", data["template"], str, "template")
+    if not (CONFIGS_DIR / template).is_file():
+        _fail(path, "template", f"{CONFIGS_DIR / template} does not exist")
+    scenario = directory / _type(path, "", data.get("scenario", "scenario.py"), str, "scenario")
+    if not scenario.is_file():
+        _fail(path, "scenario", f"{scenario} does not exist")
+    profile = data.get("profile", "default")
+    if profile not in PROFILES:
+        _fail(path, "profile", f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    branches = {}
+    for br, b in _type(path, "", data.get("branches", {}), dict, "branches").items():
+        w = f"branches.{br}"
+        _type(path, "", b, dict, w)
+        _check_keys(path, w, b, BRANCH_KEYS)
+        for k in ("affected_from", "fixed_in"):
+            if k in b and not RELEASE_RE.match(str(b[k])):
+                _fail(path, f"{w}.{k}", f"expected a release X.Y.Z, got {b[k]!r}")
+        if b.get("status", "affected") not in ("affected", "not-affected"):
+            _fail(path, f"{w}.status", "must be 'affected' or 'not-affected'")
+        branches[br] = b
+    base_oracles = _oracles(path, "", data["oracles"])
+    params = _type(path, "", data.get("params", {}), dict, "params")
+    case = Case(id=directory.name, path=directory, title=data["title"], template=template,
+                scenario_path=scenario, requires=tuple(_type(path, "", data.get("requires", []), list, "requires")),
+                probabilistic=bool(data.get("probabilistic", False)),
+                fix_commits=tuple(_type(path, "", data.get("fix_commits", []), list, "fix_commits")),
+                introduced_by=_type(path, "", data.get("introduced_by", ""), str, "introduced_by"),
+                branches=branches, seed=data.get("seed", ""), upstream=data.get("upstream", ""))
+    common = dict(runs=int(data.get("runs", 1)), timeout=float(data.get("timeout", 60)),
+                  haproxy_args=tuple(data.get("haproxy_args", [])), profile=profile)
+    variants = []
+    raw_variants = _type(path, "", data.get("variants", {}), dict, "variants")
+    for vname, v in raw_variants.items():
+        w = f"variants.{vname}."
+        _type(path, "", v, dict, w[:-1])
+        _check_keys(path, w[:-1], v, VARIANT_KEYS)
+        variants.append(Variant(
+            case, vname, {**params, **_type(path, w, v.get("params", {}), dict, "params")},
+            _expect(path, w, v.get("expect", data.get("expect", ""))),
+            _oracles(path, w, v["oracles"]) if "oracles" in v else base_oracles,
+            int(v.get("runs", common["runs"])), float(v.get("timeout", common["timeout"])),
+            tuple(v.get("haproxy_args", common["haproxy_args"])), v.get("profile", profile)))
+    if not variants:
+        variants.append(Variant(case, "", params, _expect(path, "", data.get("expect", "")), base_oracles,
+                                **common))
+    object.__setattr__(case, "variants", tuple(variants))
+    return case
+
+
+def all_cases(directory: Path = CASES_DIR) -> list[Case]:
+    return [load_case(d) for d in sorted(directory.iterdir()) if (d / "case.toml").exists()]
+
+
+def find(selector: str, directory: Path = CASES_DIR) -> list[Variant]:
+    """`CASE` → every variant; `CASE/VARIANT` → that one."""
+    case_id, _, vname = selector.partition("/")
+    d = directory / case_id
+    if not (d / "case.toml").exists():
+        known = ", ".join(d.name for d in sorted(directory.iterdir()) if (d / "case.toml").exists())
+        raise CaseError(f"unknown case {case_id!r}; known: {known}")
+    case = load_case(d)
+    return [case.variant(vname)] if vname else list(case.variants)

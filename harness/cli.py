@@ -1,0 +1,150 @@
+"""`hrt` command line (a contract: see DESIGN.md). Exit: 0 all verdicts as expected, 1 a mismatch, 2 setup/usage."""
+import argparse
+import json
+import signal
+import sys
+import time
+
+from rich.table import Table
+
+from . import progress
+from .case import all_cases, find
+from .errors import HrtError
+
+VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow"}
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt  # unwinds every `with`/`finally`, so containers are removed
+
+
+def cmd_setup(args) -> int:
+    from .dockerenv import remove_leftovers
+    from .images import ensure_images
+    started = time.monotonic()
+    images = ensure_images()
+    removed = remove_leftovers()
+    progress.note(f"images ready (base {images.base}, runtime {images.runtime[7:19]}, builder "
+                  f"{images.builder[7:19]}); {removed} leftover container(s)/network(s) removed; "
+                  f"{time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_versions(args) -> int:
+    from .catalog import ReleaseIndex
+    from .sources import reachable
+    index = ReleaseIndex.load([args.branch] if args.branch else None)
+    rels = index.releases(args.branch)
+    if not rels:
+        raise HrtError(f"no releases known for {args.branch or 'any branch'} (index: {index.origin})")
+    table = Table("version", "date", "sha256", "source here")
+    for r in rels[: args.limit]:
+        where = reachable(r) if not args.no_probe else "-"
+        table.add_row(r.version, r.date, (r.sha256 or "MISSING")[:12], where or "[yellow]none reachable")
+    progress.console.print(table)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .runner import prepare
+    source, b, why = prepare(args.spec, args.profile)
+    if b is None:
+        print(why, file=sys.stderr)
+        return 1
+    print(b.binary)
+    print(b.features.vv)
+    return 0
+
+
+def _print_table(results) -> None:
+    table = Table("case", "haproxy", "version", "expected", "verdict", "runs", "seconds", "note", title="hrt verdicts")
+    for r in results:
+        style = VERDICT_STYLE.get(r.verdict, "")
+        note = r.mismatch.upper() if r.mismatch else (r.reason if r.verdict == "untestable" else r.bound_text())
+        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}", str(len(r.runs)),
+                      f"{r.seconds:.1f}", note[:90])
+    progress.console.print(table)
+
+
+def _run_checks(variants, spec, runs, profile, as_json) -> list:
+    from .images import ensure_images
+    from .runner import check, prepare
+    images = ensure_images()
+    prepared = {}
+    results = []
+    for v in variants:
+        prof = profile or v.profile
+        if prof not in prepared:
+            prepared[prof] = prepare(spec, prof, images)
+        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
+        results.append(r)
+        if as_json:
+            print(json.dumps(r.to_json()), flush=True)
+        else:
+            progress.note(f"{r.case}: {r.verdict} (expected {r.expected}) {r.reason[:200]}")
+    return results
+
+
+def cmd_check(args) -> int:
+    results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json)
+    if not args.json:
+        _print_table(results)
+    return 0 if all(r.matches for r in results) else 1
+
+
+def cmd_test(args) -> int:
+    if args.case:
+        variants = [v for c in args.case for v in find(c)]
+    else:
+        variants = [v for c in all_cases() for v in c.variants]
+    results = _run_checks(variants, args.spec, args.runs, args.profile, False)
+    _print_table(results)
+    return 0 if all(r.matches for r in results) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hrt", description="HAProxy regression harness")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("setup", help="prepare the images, remove leftovers of interrupted runs")
+    s.set_defaults(func=cmd_setup)
+    s = sub.add_parser("versions", help="known releases, newest first, with source status")
+    s.add_argument("branch", nargs="?")
+    s.add_argument("--limit", type=int, default=40)
+    s.add_argument("--no-probe", action="store_true", help="do not check where sources are reachable")
+    s.set_defaults(func=cmd_versions)
+    s = sub.add_parser("build", help="build (or reuse) and print the binary's location and -vv")
+    s.add_argument("spec")
+    s.add_argument("--profile", default="default")
+    s.set_defaults(func=cmd_build)
+    s = sub.add_parser("check", help="run one case against one HAProxy")
+    s.add_argument("case", help="CASE or CASE/VARIANT")
+    s.add_argument("--haproxy", required=True, metavar="SPEC")
+    s.add_argument("--runs", type=int)
+    s.add_argument("--profile")
+    s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
+    s.set_defaults(func=cmd_check)
+    s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
+    s.add_argument("spec")
+    s.add_argument("--case", action="append")
+    s.add_argument("--runs", type=int)
+    s.add_argument("--profile")
+    s.set_defaults(func=cmd_test)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return args.func(args)
+    except HrtError as exc:
+        progress.console.print("[bold red]hrt: error:[/bold red] ", end="")
+        progress.console.print(str(exc), highlight=False, markup=False)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        progress.note("interrupted: containers of this run were removed")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Crash evidence: worker exit signal, core + gdb backtrace + signature, BUG_ON text, ASAN report."""
+import re
+import signal
+
+from ..build import run_in_container
+from .base import Finding, Oracle
+
+WORKER_EXIT_RE = re.compile(r"(?:Current )?worker (?:#\d+ )?\((\d+)\) exited with code (\d+)(?: \(([^)]*)\))?")
+FATAL_RE = re.compile(r"FATAL: bug condition \"(.*?)\" matched at ([^\s]+)")
+ASAN_RE = re.compile(r"ERROR: AddressSanitizer: ([\w-]+)")
+PANIC_RE = re.compile(r"(?m)^(?:.*)(Thread \d+ is about to kill the process|PANIC! Thread \d+.*)$")
+NOISE_FRAMES = re.compile(r"^(raise|abort|__GI_|__pthread_kill|pthread_kill|__restore_rt|killpg|kill|"
+                          r"__libc_|_IO_|ha_panic|ha_thread_dump|ha_backtrace|__sanitizer|__asan|__interceptor)")
+
+
+def _signame(code: int) -> str:
+    try:
+        return signal.Signals(code - 128).name if code > 128 else ""
+    except ValueError:
+        return f"signal {code - 128}"
+
+
+FRAME_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?([\w.:~<>?]+) \(.*?\)(?: from (\S+))?", re.M)
+
+
+def frames(bt: str) -> list[tuple[str, str]]:
+    """(function, shared library or "") of each frame of a gdb `bt`, innermost first."""
+    return FRAME_RE.findall(bt)
+
+
+def signature(bt: str, depth: int = 4) -> str:
+    """The innermost frames of the binary and its non-libc libraries (liblua stays, libc and the
+    panic/abort helpers go): a crash's identity across runs and builds."""
+    own = []
+    for func, lib in frames(bt):
+        if func == "??" or NOISE_FRAMES.match(func) or "libc.so" in lib or "libpthread" in lib:
+            continue
+        if not own or own[-1] != func:
+            own.append(func)
+    return " < ".join(own[:depth])
+
+
+def backtrace(run, core) -> str:
+    cmd = ["gdb", "-batch", "-nx", "-ex", "set pagination off", "-ex", "echo == crashing thread ==\\n",
+           "-ex", "bt", "-ex", "echo == all threads ==\\n", "-ex", "thread apply all bt",
+           "/hrt/haproxy", f"/work/{core.name}"]
+    _, out = run_in_container(run.images.runtime, cmd, {run.build.binary.parent: ("/hrt", "ro"),
+                                                         core.parent: ("/work", "ro")}, 180)
+    return out
+
+
+class Crash(Oracle):
+    """Fires when a worker died by a signal, a BUG_ON fired, or ASAN reported an error.
+
+    options: signals (accepted signal names, default any), require_core (default false).
+    """
+    name = "crash"
+
+    def judge(self, run) -> Finding:
+        log = run.haproxy_log
+        # worker exits after the harness asked HAProxy to stop are the stop itself, not a crash
+        exits = [(int(pid), int(code), why or "") for pid, code, why in WORKER_EXIT_RE.findall(run.log_before_stop)]
+        sig_exits = [(pid, code, why) for pid, code, why in exits if code > 128]
+        fatal = FATAL_RE.search(log)
+        asan = ASAN_RE.search(log)
+        details = {"worker_exits": exits, "container_exit": run.exit_code,
+                   "fatal": fatal.group(0) if fatal else "", "asan": asan.group(1) if asan else "",
+                   "cores": [str(c) for c in run.cores]}
+        evidence = []
+        bt = ""
+        for core in run.cores[:1]:
+            bt = backtrace(run, core)
+            bt_path = run.artifacts / "backtrace.txt"
+            bt_path.write_text(bt)
+            evidence += [str(core), str(bt_path)]
+            details["signature"] = signature(bt.split("== all threads ==")[0])
+        if asan:
+            start = log.find("=================================================================")
+            asan_path = run.artifacts / "asan.txt"
+            asan_path.write_text(log[start if start >= 0 else 0:])
+            evidence.append(str(asan_path))
+        signals = [_signame(code) for _, code, _ in sig_exits]
+        details["signals"] = signals
+        wanted = self.options.get("signals")
+        sig_ok = bool(signals) and (not wanted or any(s in wanted for s in signals))
+        fired = sig_ok or bool(fatal) or bool(asan)
+        if fired and self.options.get("require_core") and not run.cores:
+            return Finding(self.name, False, "worker died but no core was written",
+                           inconclusive="no core file (check ulimit -c and kernel.core_pattern)",
+                           details=details, evidence=evidence)
+        parts = []
+        if signals:
+            parts.append("worker killed by " + ", ".join(signals))
+        if fatal:
+            parts.append(fatal.group(0))
+        if asan:
+            parts.append(f"ASAN {asan.group(1)}")
+        if details.get("signature"):
+            parts.append(f"at {details['signature']}")
+        return Finding(self.name, fired, "; ".join(parts) or "no worker died, no BUG_ON, no ASAN report",
+                       details=details, evidence=evidence)

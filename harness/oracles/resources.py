@@ -1,0 +1,93 @@
+"""The worker's fds and RSS (psutil), per-netns socket counters and per-container TCP memory."""
+import os
+
+import psutil
+
+from ..series import Series
+from .base import Finding, Oracle
+
+
+def socket_fds(pid: int) -> int:
+    n = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            except OSError:
+                pass
+    except OSError:
+        return -1
+    return n
+
+
+def netns_sockstat(pid: int) -> dict:
+    """TCP inuse/tw of the process's namespace (mem/orphan/alloc there are kernel-global: not used)."""
+    try:
+        for line in open(f"/proc/{pid}/net/sockstat"):
+            if line.startswith("TCP:"):
+                f = line.split()[1:]
+                d = dict(zip(f[::2], map(int, f[1::2])))
+                return {"inuse": d.get("inuse"), "tw": d.get("tw"), "global_mem_pages": d.get("mem")}
+    except OSError:
+        pass
+    return {}
+
+
+def container_tcp_bytes(container_id: str) -> int | None:
+    """cgroup v1 memory.kmem.tcp.usage_in_bytes, or v2 memory.stat `sock`, of the container."""
+    for path in (f"/sys/fs/cgroup/memory/docker/{container_id}/memory.kmem.tcp.usage_in_bytes",):
+        try:
+            return int(open(path).read())
+        except OSError:
+            pass
+    for path in (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/memory.stat",
+                 f"/sys/fs/cgroup/docker/{container_id}/memory.stat"):
+        try:
+            for line in open(path):
+                if line.startswith("sock "):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+    return None
+
+
+class ProcessResources(Oracle):
+    """Samples worker socket fds, RSS, threads, netns TCP counters, container TCP memory.
+
+    options: max_socket_fd_growth (fires above it; omit to record only).
+    """
+    name = "resources"
+
+    def baseline(self, run) -> None:
+        self.series = Series("resources", ["socket_fds", "rss_kb", "threads", "tcp_inuse", "tcp_tw",
+                                           "container_tcp_bytes", "global_tcp_mem_pages"], t0=run.t0)
+        self.base_fds = None
+        self.sample(run)
+        self.base_fds = self.series.last("socket_fds")
+
+    def sample(self, run, decision: bool = False) -> None:
+        pids = run.haproxy.worker_pids()
+        if not pids:
+            return
+        pid = pids[0]
+        try:
+            p = psutil.Process(pid)
+            rss, threads = p.memory_info().rss // 1024, p.num_threads()
+        except psutil.Error:
+            return
+        ss = netns_sockstat(pid)
+        self.series.add(socket_fds=socket_fds(pid), rss_kb=rss, threads=threads, tcp_inuse=ss.get("inuse"),
+                        tcp_tw=ss.get("tw"), container_tcp_bytes=container_tcp_bytes(run.haproxy.container.id),
+                        global_tcp_mem_pages=ss.get("global_mem_pages"))
+
+    def judge(self, run) -> Finding:
+        evidence = self.series.save(run.artifacts, run.marks)
+        last = self.series.last("socket_fds")
+        growth = (last - self.base_fds) if (last is not None and self.base_fds is not None) else None
+        details = {"socket_fds_baseline": self.base_fds, "socket_fds_last": last, "growth": growth,
+                   "rss_kb_last": self.series.last("rss_kb"),
+                   "container_tcp_bytes_last": self.series.last("container_tcp_bytes")}
+        limit = self.options.get("max_socket_fd_growth")
+        fired = limit is not None and growth is not None and growth > int(limit)
+        return Finding(self.name, fired, f"socket fds {self.base_fds} -> {last} (growth {growth})",
+                       details=details, evidence=evidence)

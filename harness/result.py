@@ -1,0 +1,84 @@
+"""The outcome of `hrt check` for one variant: a result object with domain checks and DESIGN.md's JSON."""
+import json
+from dataclasses import asdict, dataclass, field
+
+from .stats import wilson, zero_hit_bound
+
+
+@dataclass
+class RunOutcome:
+    index: int
+    verdict: str                  # reproduced | held | untestable
+    reason: str
+    seconds: float
+    artifacts: str
+    findings: list = field(default_factory=list)   # dicts from oracle Findings
+    preconditions: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    case: str
+    haproxy: str
+    version: str
+    commit: str | None
+    profile: str
+    expected: str
+    expected_why: str
+    verdict: str
+    reason: str = ""
+    runs: list = field(default_factory=list)       # RunOutcome
+    seconds: float = 0.0
+    evidence: list = field(default_factory=list)
+
+    @property
+    def reproduced_runs(self) -> int:
+        return sum(r.verdict == "reproduced" for r in self.runs)
+
+    @property
+    def counted_runs(self) -> int:
+        return sum(r.verdict in ("reproduced", "held") for r in self.runs)
+
+    @property
+    def rate(self) -> float | None:
+        return self.reproduced_runs / self.counted_runs if self.counted_runs else None
+
+    @property
+    def matches(self) -> bool:
+        """True unless the verdict contradicts a known expectation (untestable/unknown contradict nothing)."""
+        return self.expected not in ("reproduced", "held") or self.verdict not in ("reproduced", "held") \
+            or self.verdict == self.expected
+
+    @property
+    def mismatch(self) -> str:
+        if self.matches:
+            return ""
+        return "regression" if self.verdict == "reproduced" else "did not reproduce"
+
+    def bound_text(self) -> str:
+        n = self.counted_runs
+        if not n:
+            return ""
+        if self.reproduced_runs == 0:
+            return f"0/{n} runs: per-run rate < {zero_hit_bound(n):.2f} (95%)"
+        lo, hi = wilson(self.reproduced_runs, n)
+        return f"{self.reproduced_runs}/{n} runs: rate {self.rate:.2f} (95% CI {lo:.2f}-{hi:.2f})"
+
+    def to_json(self) -> dict:
+        """Exactly the keys DESIGN.md promises (a contract with CI and users' scripts)."""
+        return {"case": self.case, "haproxy": self.haproxy, "version": self.version, "commit": self.commit,
+                "profile": self.profile, "expected": self.expected, "verdict": self.verdict,
+                "runs": len(self.runs), "reproduced_runs": self.reproduced_runs,
+                "rate": None if self.rate is None else round(self.rate, 4), "seconds": round(self.seconds, 1),
+                "evidence": self.evidence}
+
+    def full(self) -> dict:
+        """Everything, for the result.json kept beside the evidence."""
+        d = self.to_json()
+        d.update(expected_why=self.expected_why, reason=self.reason, bound=self.bound_text(),
+                 run_details=[asdict(r) for r in self.runs])
+        return d
+
+    def dump(self, path) -> None:
+        path.write_text(json.dumps(self.full(), indent=1, default=str))

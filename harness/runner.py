@@ -1,0 +1,209 @@
+"""The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
+import re
+import threading
+import time
+from pathlib import Path
+
+from . import progress
+from .build import Build, FeatureMissing, build
+from .case import Variant
+from .errors import BuildFailed, HrtError, SourceUnavailable
+from .expectation import expect
+from .images import Images, ensure_images
+from .instance import HAProxyInstance, socket_paths
+from .oracles import REGISTRY
+from .paths import results_dir
+from .result import CheckResult, RunOutcome
+from .sources import Source, resolve
+from .spec import parse_spec
+from .templates import render
+
+
+class RunContext:
+    """What a scenario sees: the HAProxy instance, its netns, the params, and ways to record evidence."""
+
+    def __init__(self, variant: Variant, haproxy: HAProxyInstance, build: Build, images: Images,
+                 artifacts: Path, oracles: list, deadline: float):
+        self.variant = variant
+        self.params = variant.params
+        self.haproxy = haproxy
+        self.ns = haproxy.netns
+        self.build = build
+        self.images = images
+        self.artifacts = artifacts
+        self.oracles = oracles
+        self.deadline = deadline
+        self.t0 = time.monotonic()
+        self.marks: dict[str, float] = {}
+        self.preconditions: dict[str, str] = {}
+        self.failed_preconditions: list[str] = []
+        self.notes: dict = {}
+        # filled after HAProxy stopped, for the judges
+        self.haproxy_log = ""
+        self.log_before_stop = ""
+        self.exit_code = None
+        self.cores: list[Path] = []
+
+    @property
+    def features(self):
+        return self.build.features
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def mark(self, label: str) -> None:
+        self.marks[label] = time.monotonic()
+
+    def note(self, key: str, value) -> None:
+        self.notes[key] = value
+
+    def precondition(self, name: str, ok: bool, detail: str = "") -> bool:
+        """Record whether the trigger path was reached; a failed one makes the run untestable, never held."""
+        self.preconditions[name] = ("ok" if ok else "FAILED") + (f": {detail}" if detail else "")
+        if not ok:
+            self.failed_preconditions.append(f"{name}: {detail}")
+        return ok
+
+    def sample(self, decision: bool = False) -> None:
+        for o in self.oracles:
+            o.sample(self, decision)
+
+    def decide(self) -> None:
+        """Take the sample the verdict rests on (the scenario's decision instant, before its cleanup)."""
+        self.mark("decision")
+        self.sample(decision=True)
+
+    def watch(self, seconds: float, interval: float = 0.5, stop_on_exit: bool = True) -> bool:
+        """Sample every oracle each interval for `seconds` (bounded by the run's deadline).
+        Returns False early if HAProxy exited (a crash), True otherwise."""
+        end = min(time.monotonic() + seconds, self.deadline)
+        while True:
+            if stop_on_exit and not self.haproxy.running():
+                return False
+            self.sample()
+            if time.monotonic() >= end:
+                return True
+            time.sleep(max(0.0, min(interval, end - time.monotonic())))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]
+
+
+def artifacts_dir(variant: Variant, spec_text: str, profile: str, index: int) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return results_dir() / _slug(variant.id.replace("/", "__")) / f"{_slug(spec_text)}-{profile}" / \
+        f"{stamp}-run{index}"
+
+
+def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: int,
+             params_override: dict | None = None) -> RunOutcome:
+    artifacts = artifacts_dir(variant, spec_text, b.profile, index)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    params = {**variant.params, **(params_override or {}), **socket_paths(), "version": b.features.branch}
+    config = render(variant.case.template, params)
+    scenario = variant.case.scenario()
+    haproxy = HAProxyInstance(b, images, config, _slug(variant.id), extra_args=list(variant.haproxy_args))
+    oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
+    started = time.monotonic()
+    timed_out = threading.Event()
+    try:
+        haproxy.start()
+        ctx = RunContext(variant, haproxy, b, images, artifacts, oracles, started + variant.timeout)
+        ctx.params = params
+        for o in oracles:
+            o.baseline(ctx)
+        watchdog = threading.Timer(variant.timeout + 5, lambda: (timed_out.set(), haproxy.container.kill()))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            scenario.run(ctx)
+            ctx.sample()
+        finally:
+            watchdog.cancel()
+    finally:
+        haproxy.stop()
+        haproxy.keep_evidence(artifacts)
+    ctx.haproxy_log, ctx.log_before_stop, ctx.exit_code = haproxy.log_text, haproxy.log_before_stop, haproxy.exit_code
+    ctx.cores = sorted(p for p in artifacts.glob("core*") if p.is_file())
+    findings = [(spec, o.judge(ctx)) for spec, o in zip(variant.oracles, oracles)]
+    seconds = time.monotonic() - started
+    fired = [f for s, f in findings if s.gate and f.fired]
+    unsure = [f for s, f in findings if s.gate and f.inconclusive]
+    if timed_out.is_set():
+        verdict, reason = "untestable", f"run exceeded its {variant.timeout:.0f}s bound and was killed"
+    elif fired:
+        verdict, reason = "reproduced", "; ".join(f"{f.oracle}: {f.summary}" for f in fired)
+    elif ctx.failed_preconditions:
+        verdict, reason = "untestable", "trigger not reached: " + "; ".join(ctx.failed_preconditions)
+    elif unsure:
+        verdict, reason = "untestable", "; ".join(f"{f.oracle}: {f.inconclusive}" for f in unsure)
+    else:
+        verdict, reason = "held", "; ".join(f"{f.oracle}: {f.summary}" for s, f in findings if s.gate)
+    return RunOutcome(index, verdict, reason, round(seconds, 2), str(artifacts),
+                      findings=[{"oracle": f.oracle, "fired": f.fired, "summary": f.summary,
+                                 "inconclusive": f.inconclusive, "details": f.details, "evidence": f.evidence}
+                                for _, f in findings],
+                      preconditions=ctx.preconditions, notes=ctx.notes)
+
+
+def prepare(spec_text: str, profile: str, images: Images | None = None) -> tuple[Source, Build | None, str]:
+    """Source and build for a SPEC; (source, None, reason) when it cannot be built (untestable)."""
+    images = images or ensure_images()
+    source = resolve(parse_spec(spec_text))
+    try:
+        return source, build(source, profile, images), ""
+    except (BuildFailed, FeatureMissing) as exc:
+        return source, None, str(exc)
+
+
+def check(variant: Variant, spec_text: str, runs: int | None = None, profile: str | None = None,
+          images: Images | None = None, prepared=None) -> CheckResult:
+    """Run one variant `runs` times against one HAProxy; one reproduction makes it reproduced."""
+    profile = profile or variant.profile
+    images = images or ensure_images()
+    started = time.monotonic()
+    try:
+        source, b, why_not = prepared or prepare(spec_text, profile, images)
+    except SourceUnavailable as exc:
+        return CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc),
+                           seconds=time.monotonic() - started)
+    version = b.features.version if b else source.version
+    exp = expect(variant, source, version)
+    result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable")
+    if b is None:
+        result.reason = why_not
+    else:
+        missing = [f for f in variant.case.requires if not b.features.has(f)]
+        if missing:
+            result.reason = f"{version} ({profile}) lacks {', '.join(missing)} (from haproxy -vv)"
+        else:
+            for i in range(1, (runs or variant.runs) + 1):
+                progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{runs or variant.runs}")
+                result.runs.append(run_once(variant, b, images, spec_text, i))
+            _summarise(result)
+    result.seconds = time.monotonic() - started
+    if result.runs:
+        result.dump(Path(result.runs[-1].artifacts).parent / "result.json")
+    return result
+
+
+def _summarise(result: CheckResult) -> None:
+    counted = [r for r in result.runs if r.verdict in ("reproduced", "held")]
+    for r in result.runs:
+        for f in r.findings:
+            result.evidence += f["evidence"]
+        result.evidence.append(r.artifacts)
+    if result.reproduced_runs:
+        result.verdict = "reproduced"
+        result.reason = next(r.reason for r in result.runs if r.verdict == "reproduced")
+    elif counted:
+        result.verdict = "held"
+        result.reason = f"{result.bound_text()}; " + counted[-1].reason
+    else:
+        result.verdict = "untestable"
+        result.reason = result.runs[-1].reason
+
+
+def check_error(variant: Variant, spec_text: str, profile: str, exc: HrtError) -> CheckResult:
+    return CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc))

@@ -1,0 +1,37 @@
+"""Honest statistics for probabilistic cases: rates with intervals, bounds from zero hits, pair tests."""
+import math
+
+Z95 = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """95% Wilson score interval for k successes in n trials."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def zero_hit_bound(n: int, confidence: float = 0.95) -> float:
+    """Exact upper bound on the per-run probability after 0 hits in n runs (≈ 3/n, the rule of three)."""
+    return 1.0 if n == 0 else 1 - (1 - confidence) ** (1 / n)
+
+
+def rate_bound(seconds: float, confidence: float = 0.95) -> float:
+    """Upper bound on a Poisson crash rate (per second) after 0 crashes in `seconds` of exposure (≈ 3/T)."""
+    return math.inf if seconds <= 0 else -math.log(1 - confidence) / seconds
+
+
+def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided Fisher exact p-value: do two builds reproduce at different rates?"""
+    total_k, total = k1 + k2, n1 + n2
+
+    def p_of(a: int) -> float:
+        return math.comb(n1, a) * math.comb(n2, total_k - a) / math.comb(total, total_k)
+
+    lo, hi = max(0, total_k - n2), min(n1, total_k)
+    observed = p_of(k1)
+    return min(1.0, sum(p for a in range(lo, hi + 1) if (p := p_of(a)) <= observed * (1 + 1e-9)))
