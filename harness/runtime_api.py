@@ -49,6 +49,10 @@ class RuntimeAPI:
     def show_sess(self) -> list["Stream"]:
         return parse_sess(self.cmd("show sess"))
 
+    def show_sess_all(self) -> list[str]:
+        """`show sess all`: one multi-line text block per stream."""
+        return split_blocks(self.cmd("show sess all"))
+
     def show_pools(self) -> "Pools":
         return parse_pools(self.cmd("show pools"))
 
@@ -127,6 +131,17 @@ def parse_sess(text: str) -> list[Stream]:
             out.append(Stream(m.group(1), _field(line, "fe"), _field(line, "be"), _field(line, "exp"),
                               _field(line, "age"), line))
     return out
+
+
+def split_blocks(text: str) -> list[str]:
+    """Split `show sess all` output at each stream's `0x...:` header line."""
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if _SESS_RE.match(line):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+    return ["\n".join(b) for b in blocks]
 
 
 @dataclass(frozen=True)

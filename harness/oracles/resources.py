@@ -1,5 +1,7 @@
 """The worker's fds and RSS (psutil), per-netns socket counters and per-container TCP memory."""
 import os
+import re
+import subprocess
 
 import psutil
 
@@ -33,26 +35,21 @@ def netns_sockstat(pid: int) -> dict:
     return {}
 
 
-def container_tcp_bytes(container_id: str) -> int | None:
-    """cgroup v1 memory.kmem.tcp.usage_in_bytes, or v2 memory.stat `sock`, of the container."""
-    for path in (f"/sys/fs/cgroup/memory/docker/{container_id}/memory.kmem.tcp.usage_in_bytes",):
-        try:
-            return int(open(path).read())
-        except OSError:
-            pass
-    for path in (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/memory.stat",
-                 f"/sys/fs/cgroup/docker/{container_id}/memory.stat"):
-        try:
-            for line in open(path):
-                if line.startswith("sock "):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-    return None
+SKMEM_RE = re.compile(r"skmem:\(r(\d+),rb\d+,t\d+,tb\d+,f(\d+),w(\d+)")
+
+
+def netns_socket_bytes(run) -> int | None:
+    """Kernel memory held by the namespace's TCP sockets: the sum of `ss -tmn` skmem r+f+w there
+    (per container, unlike sockstat's kernel-global `mem`)."""
+    try:
+        out = run.ns.command(["ss", "-tmnH"], timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sum(int(r) + int(f) + int(w) for r, f, w in SKMEM_RE.findall(out))
 
 
 class ProcessResources(Oracle):
-    """Samples worker socket fds, RSS, threads, netns TCP counters, container TCP memory.
+    """Samples worker socket fds, RSS, threads, netns TCP counters and socket memory.
 
     options: max_socket_fd_growth (fires above it; omit to record only).
     """
@@ -60,7 +57,7 @@ class ProcessResources(Oracle):
 
     def baseline(self, run) -> None:
         self.series = Series("resources", ["socket_fds", "rss_kb", "threads", "tcp_inuse", "tcp_tw",
-                                           "container_tcp_bytes", "global_tcp_mem_pages"], t0=run.t0)
+                                           "netns_socket_bytes", "global_tcp_mem_pages"], t0=run.t0)
         self.base_fds = None
         self.sample(run)
         self.base_fds = self.series.last("socket_fds")
@@ -77,7 +74,7 @@ class ProcessResources(Oracle):
             return
         ss = netns_sockstat(pid)
         self.series.add(socket_fds=socket_fds(pid), rss_kb=rss, threads=threads, tcp_inuse=ss.get("inuse"),
-                        tcp_tw=ss.get("tw"), container_tcp_bytes=container_tcp_bytes(run.haproxy.container.id),
+                        tcp_tw=ss.get("tw"), netns_socket_bytes=netns_socket_bytes(run),
                         global_tcp_mem_pages=ss.get("global_mem_pages"))
 
     def judge(self, run) -> Finding:
@@ -86,7 +83,7 @@ class ProcessResources(Oracle):
         growth = (last - self.base_fds) if (last is not None and self.base_fds is not None) else None
         details = {"socket_fds_baseline": self.base_fds, "socket_fds_last": last, "growth": growth,
                    "rss_kb_last": self.series.last("rss_kb"),
-                   "container_tcp_bytes_last": self.series.last("container_tcp_bytes")}
+                   "netns_socket_bytes_last": self.series.last("netns_socket_bytes")}
         limit = self.options.get("max_socket_fd_growth")
         fired = limit is not None and growth is not None and growth > int(limit)
         return Finding(self.name, fired, f"socket fds {self.base_fds} -> {last} (growth {growth})",

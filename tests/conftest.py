@@ -1,0 +1,47 @@
+"""Shared fixtures. Integration tests build real HAProxy releases in containers (cached across runs)."""
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_INDEX = Path(__file__).resolve().parents[2] / "shared" / "catalog" / "haproxy-releases.json"
+if not os.environ.get("HRT_RELEASE_INDEX") and SHARED_INDEX.exists():
+    os.environ["HRT_RELEASE_INDEX"] = str(SHARED_INDEX)
+
+# The two releases Debian's archive serves upstream tarballs of: buildable on any fresh machine.
+ARCHIVE_RELEASES = ["3.0.11", "2.6.12"]
+
+
+@pytest.fixture(scope="session")
+def images():
+    from harness.images import ensure_images
+    return ensure_images()
+
+
+@pytest.fixture(scope="session")
+def prepared(images):
+    """SPEC -> (source, build, reason), built once per session (and cached on disk across sessions)."""
+    from harness.runner import prepare
+    cache = {}
+
+    def get(spec: str, profile: str = "default"):
+        if (spec, profile) not in cache:
+            cache[(spec, profile)] = prepare(spec, profile, images)
+        return cache[(spec, profile)]
+    return get
+
+
+def mirror_with(commit: str) -> str | None:
+    """A repository from $HRT_GIT_MIRRORS that holds `commit` (tag or hash), else None."""
+    from harness.gitrepo import mirrors_from_env
+    for repo in mirrors_from_env():
+        if repo.resolve(commit):
+            return str(repo.git_dir)
+    return None
+
+
+def need_mirror(commit: str) -> str:
+    repo = mirror_with(commit)
+    if repo is None:
+        pytest.skip(f"needs a git mirror holding {commit} in HRT_GIT_MIRRORS (unset or lacking it)")
+    return repo

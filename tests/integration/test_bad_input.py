@@ -1,0 +1,94 @@
+"""Bad input gets a clear error and loses nothing, against the real engine and real builds."""
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import docker
+import pytest
+
+from harness.case import find
+from harness.errors import ConfigRejected
+from harness.instance import HAProxyInstance
+from harness.runner import check
+
+pytestmark = pytest.mark.docker
+HRT = [sys.executable, "-m", "harness.cli"]
+
+
+def hrt(*args, env=None, timeout=600):
+    return subprocess.run([*HRT, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def hrt_containers():
+    return docker.from_env().containers.list(all=True, filters={"label": "hrt"})
+
+
+def test_haproxy_c_failure_shows_message_and_numbered_config(images, prepared):
+    _, b, _ = prepared("3.0.11")
+    inst = HAProxyInstance(b, images, "global\n    no-such-keyword 1\n", "badcfg")
+    with pytest.raises(ConfigRejected) as exc:
+        inst.check()
+    text = str(exc.value)
+    assert "no-such-keyword" in exc.value.haproxy_output      # HAProxy's own message
+    assert "   2      no-such-keyword 1" in text                # the rendered config, numbered
+    assert not hrt_containers()
+
+
+def test_build_failure_is_untestable_with_log_tail(tmp_path, images):
+    tarball = tmp_path / "broken.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tf:
+        for name, data in {"haproxy-broken/Makefile": b"all:\n\t@echo boom-from-the-makefile; exit 3\n",
+                           "haproxy-broken/VERSION": b"3.0-broken\n"}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    (variant,) = find("canary-crash/no-crash")
+    r = check(variant, f"tar:{tarball}", images=images)
+    assert r.verdict == "untestable"
+    assert "boom-from-the-makefile" in r.reason and "build log" in r.reason
+
+
+def test_unknown_version_suggests_near_ones():
+    p = hrt("check", "canary-crash", "--haproxy", "3.0.99")
+    assert p.returncode == 2
+    assert "unknown HAProxy version 3.0.99" in p.stderr and "3.0.11" in p.stderr
+
+
+def test_unreachable_source_lists_what_was_tried(tmp_path):
+    env = {"HRT_CACHE": str(tmp_path), "HRT_GIT_MIRRORS": "", "HRT_DEBIAN_MIRROR": "http://127.0.0.1:9/debian"}
+    p = hrt("check", "canary-crash/no-crash", "--haproxy", "2.8.5", "--json", env=env)
+    out = json.loads(p.stdout)
+    assert out["verdict"] == "untestable"
+    assert p.returncode == 0  # untestable contradicts no expectation
+    assert not list(tmp_path.glob("src/*.tar.gz"))
+    p = hrt("build", "2.8.5", env=env)
+    assert p.returncode == 2
+    for tried in ("cache", "haproxy.org", "127.0.0.1:9", "HRT_GIT_MIRRORS", "tar:"):
+        assert tried in p.stderr, p.stderr
+
+
+def test_docker_missing_says_how_to_start_it():
+    p = hrt("setup", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert p.returncode == 2
+    assert "Docker is not available" in p.stderr and "make setup" in p.stderr
+
+
+def test_ctrl_c_removes_containers(prepared):
+    prepared("3.0.11")  # built beforehand so the interrupt lands in the run, not the build
+    proc = subprocess.Popen([*HRT, "check", "canary-stuck-streams/no-timeout", "--haproxy", "3.0.11"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not hrt_containers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert hrt_containers(), "the run never started a container"
+    time.sleep(1.5)  # inside the scenario
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not hrt_containers()

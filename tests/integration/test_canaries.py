@@ -1,0 +1,43 @@
+"""The sensitivity controls every case relies on, against real HAProxy builds from Debian's archive."""
+from pathlib import Path
+
+import pytest
+
+from harness.case import find
+from harness.runner import check
+from tests.conftest import ARCHIVE_RELEASES
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.mark.parametrize("spec", ARCHIVE_RELEASES)
+@pytest.mark.parametrize("method", ["sigsegv", "panic"])
+def test_crash_oracle_fires_with_core_and_backtrace(spec, method, images, prepared):
+    (variant,) = find(f"canary-crash/{method}")
+    r = check(variant, spec, images=images, prepared=prepared(spec))
+    assert r.verdict == "reproduced", r.reason
+    finding = r.runs[0].findings[0]
+    assert finding["details"]["signals"] == ["SIGSEGV" if method == "sigsegv" else "SIGABRT"]
+    assert finding["details"]["cores"], "no core file was kept"
+    bt = next(Path(p) for p in r.evidence if p.endswith("backtrace.txt")).read_text()
+    assert "src/haproxy.c" in bt or "src/cli.c" in bt, bt[:2000]   # HAProxy's own frames, with sources
+    expected_frame = "run_poll_loop" if method == "sigsegv" else "debug_parse_cli_panic"
+    assert expected_frame in finding["details"]["signature"]
+
+
+@pytest.mark.parametrize("spec", ARCHIVE_RELEASES)
+def test_crash_oracle_holds_without_crash(spec, images, prepared):
+    (variant,) = find("canary-crash/no-crash")
+    r = check(variant, spec, images=images, prepared=prepared(spec))
+    assert r.verdict == "held", r.reason
+    assert r.runs[0].findings[0]["details"]["signals"] == []
+
+
+@pytest.mark.parametrize("spec", ARCHIVE_RELEASES)
+def test_stuck_stream_oracle_separates_missing_timeout(spec, images, prepared):
+    stuck, clean = (check(v, spec, images=images, prepared=prepared(spec)) for v in find("canary-stuck-streams"))
+    assert stuck.verdict == "reproduced", stuck.reason
+    assert clean.verdict == "held", clean.reason
+    d = stuck.runs[0].findings[0]["details"]
+    assert d["no_expiry"] == d["expected"] == 20 and d["curr_conns"] == 20
+    assert any(p.endswith("streams.png") for p in stuck.evidence)
