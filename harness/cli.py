@@ -5,12 +5,14 @@ import signal
 import sys
 import time
 
+from rich.console import Console
 from rich.table import Table
 
 from . import progress
 from .case import all_cases, find
 from .errors import HrtError
 
+OUT = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # tables: stdout
 VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow"}
 
 
@@ -41,7 +43,7 @@ def cmd_versions(args) -> int:
     for r in rels[: args.limit]:
         where = reachable(r) if not args.no_probe else "-"
         table.add_row(r.version, r.date, (r.sha256 or "MISSING")[:12], where or "[yellow]none reachable")
-    progress.console.print(table)
+    OUT.print(table)
     return 0
 
 
@@ -63,7 +65,7 @@ def _print_table(results) -> None:
         note = r.mismatch.upper() if r.mismatch else (r.reason if r.verdict == "untestable" else r.bound_text())
         table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}", str(len(r.runs)),
                       f"{r.seconds:.1f}", note[:90])
-    progress.console.print(table)
+    OUT.print(table)
 
 
 def _run_checks(variants, spec, runs, profile, as_json) -> list:

@@ -29,4 +29,4 @@ def test_versions_lists_sources(tmp_path):
     p = subprocess.run([*HRT, "versions", "3.0", "--limit", "40"], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "HRT_GIT_MIRRORS": ""})
     assert p.returncode == 0, p.stderr
-    assert "3.0.11" in p.stderr and "3.0.0" in p.stderr
+    assert "3.0.11" in p.stdout and "3.0.0" in p.stdout

@@ -51,6 +51,9 @@ class Repo:
         git(self.path, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.path, "rev-parse", "HEAD")
 
+    def git(self, *args: str) -> str:
+        return git(self.path, *args)
+
     def tag(self, name: str, commit: str = "HEAD") -> None:
         git(self.path, "tag", name, commit)
 
