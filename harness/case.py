@@ -95,6 +95,13 @@ def _type(path, where, value, kind, name):
     return value
 
 
+def _number(path: Path, where: str, value, kind):
+    """An int/float field; a string or bool there is a CaseError naming the field, not a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        _fail(path, where, f"expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+    return kind(value)
+
+
 def _oracles(path: Path, where: str, raw) -> tuple:
     out = []
     for i, o in enumerate(_type(path, where, raw, list, "oracles")):
@@ -156,7 +163,8 @@ def load_case(directory: Path) -> Case:
                 fix_commits=tuple(_type(path, "", data.get("fix_commits", []), list, "fix_commits")),
                 introduced_by=_type(path, "", data.get("introduced_by", ""), str, "introduced_by"),
                 branches=branches, seed=data.get("seed", ""), upstream=data.get("upstream", ""))
-    common = dict(runs=int(data.get("runs", 1)), timeout=float(data.get("timeout", 60)),
+    common = dict(runs=_number(path, "runs", data.get("runs", 1), int),
+                  timeout=_number(path, "timeout", data.get("timeout", 60), float),
                   haproxy_args=tuple(data.get("haproxy_args", [])), profile=profile)
     variants = []
     raw_variants = _type(path, "", data.get("variants", {}), dict, "variants")
@@ -168,7 +176,8 @@ def load_case(directory: Path) -> Case:
             case, vname, {**params, **_type(path, w, v.get("params", {}), dict, "params")},
             _expect(path, w, v.get("expect", data.get("expect", ""))),
             _oracles(path, w, v["oracles"]) if "oracles" in v else base_oracles,
-            int(v.get("runs", common["runs"])), float(v.get("timeout", common["timeout"])),
+            _number(path, w + "runs", v.get("runs", common["runs"]), int),
+            _number(path, w + "timeout", v.get("timeout", common["timeout"]), float),
             tuple(v.get("haproxy_args", common["haproxy_args"])), v.get("profile", profile)))
     if not variants:
         variants.append(Variant(case, "", params, _expect(path, "", data.get("expect", "")), base_oracles,

@@ -104,6 +104,37 @@ def cmd_test(args) -> int:
     return 0 if all(r.matches for r in results) else 1
 
 
+def cmd_bisect(args) -> int:
+    from .bisect import bisect
+    result = bisect(args.case, args.repo, args.from_ref, args.to_ref, args.runs)
+    print(result.report())
+    return 0
+
+
+def cmd_matrix(args) -> int:
+    from .matrix import github, matrix
+    entries = matrix()
+    if args.format == "github":
+        print(github(entries))
+    else:
+        table = Table("case", "haproxy", "profile", "role")
+        for e in entries:
+            table.add_row(e["case"], e["haproxy"], e["profile"], e["role"])
+        OUT.print(table)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from .report import write_report
+    root = Path(args.results_dir)
+    if not root.is_dir():
+        raise HrtError(f"{root} is not a directory of hrt results")
+    print(write_report(root))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hrt", description="HAProxy regression harness")
     sub = p.add_subparsers(dest="command", required=True)
@@ -131,6 +162,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int)
     s.add_argument("--profile")
     s.set_defaults(func=cmd_test)
+    s = sub.add_parser("bisect", help="find the commit that introduced or fixed a case")
+    s.add_argument("case", help="CASE/VARIANT")
+    s.add_argument("--repo", required=True, help="git repository (path or URL)")
+    s.add_argument("--from", dest="from_ref", required=True, metavar="A")
+    s.add_argument("--to", dest="to_ref", required=True, metavar="B")
+    s.add_argument("--runs", type=int)
+    s.set_defaults(func=cmd_bisect)
+    s = sub.add_parser("matrix", help="the CI matrix: cases x (last affected, first fixed) releases")
+    s.add_argument("--format", choices=("table", "github"), default="table")
+    s.set_defaults(func=cmd_matrix)
+    s = sub.add_parser("report", help="HTML report of a results directory")
+    s.add_argument("results_dir")
+    s.set_defaults(func=cmd_report)
     return p
 
 

@@ -8,7 +8,7 @@ SOURCES = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/
 
 
 def _entries(path: str):
-    """Yield (uri, suites) from one-line `deb URI SUITE ...` files and deb822 `.sources` stanzas."""
+    """Yield (uri, suites, components) from one-line `deb URI SUITE COMP...` files and deb822 stanzas."""
     try:
         text = open(path, encoding="utf-8", errors="replace").read()
     except OSError:
@@ -21,14 +21,14 @@ def _entries(path: str):
                     continue
                 key, _, value = line.partition(":")
                 fields[key.strip().lower()] = value.split()
-            if "deb" in fields.get("types", []):
+            if "deb" in fields.get("types", []) and fields.get("enabled", ["yes"])[0].lower() != "no":
                 for uri in fields.get("uris", []):
-                    yield uri, fields.get("suites", [])
+                    yield uri, fields.get("suites", []), fields.get("components", [])
         return
     for line in text.splitlines():
         parts = re.sub(r"\[[^]]*\]", "", line).split()
         if len(parts) >= 3 and parts[0] == "deb":
-            yield parts[1], [parts[2]]
+            yield parts[1], [parts[2]], parts[3:]
 
 
 def archive_mirrors() -> list[str]:
@@ -41,9 +41,10 @@ def archive_mirrors() -> list[str]:
         return [os.environ["HRT_DEBIAN_MIRROR"].rstrip("/")]
     out = []
     for path in SOURCES:
-        for uri, suites in _entries(path):
+        for uri, suites, components in _entries(path):
             plain = [s for s in suites if "-" not in s and "/" not in s]
-            if plain and uri.rstrip("/").endswith("/debian") and uri.rstrip("/") not in out:
+            if plain and "main" in components and uri.rstrip("/").endswith("/debian") \
+                    and uri.rstrip("/") not in out:
                 out.append(uri.rstrip("/"))
     return out
 

@@ -29,7 +29,8 @@ def parse_spec(text: str) -> Spec:
     if text.startswith("git:"):
         body = text[4:]
         repo, sep, ref = body.rpartition("@")
-        if not sep or not repo or not ref:
+        url_without_path = "://" in repo and "/" not in repo.split("://", 1)[1]  # the @ was user@host
+        if not sep or not repo or not ref or url_without_path:
             raise HrtError(f"bad SPEC {text!r}: the git form is git:REPO@REF, e.g. git:~/src/haproxy@v3.0.11")
         if "://" not in repo and not repo.startswith("git@"):
             repo = os.path.abspath(os.path.expanduser(repo))

@@ -26,12 +26,12 @@ def rate_bound(seconds: float, confidence: float = 0.95) -> float:
 
 
 def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided Fisher exact p-value: do two builds reproduce at different rates?"""
+    """Two-sided Fisher exact p-value: do two builds reproduce at different rates? (exact integers)"""
     total_k, total = k1 + k2, n1 + n2
 
-    def p_of(a: int) -> float:
-        return math.comb(n1, a) * math.comb(n2, total_k - a) / math.comb(total, total_k)
+    def weight(a: int) -> int:
+        return math.comb(n1, a) * math.comb(n2, total_k - a)
 
     lo, hi = max(0, total_k - n2), min(n1, total_k)
-    observed = p_of(k1)
-    return min(1.0, sum(p for a in range(lo, hi + 1) if (p := p_of(a)) <= observed * (1 + 1e-9)))
+    observed = weight(k1)
+    return min(1.0, sum(w for a in range(lo, hi + 1) if (w := weight(a)) <= observed) / math.comb(total, total_k))

@@ -13,13 +13,13 @@ def environment(directory: Path = CONFIGS_DIR) -> jinja2.Environment:
                               keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def _template_line(exc: BaseException) -> str:
+def _template_line(exc: BaseException, name: str) -> str:
     """Locate the template frame in a render-time traceback (Jinja2 rewrites frames to template lines)."""
     for frame, lineno in reversed(list(traceback.walk_tb(exc.__traceback__))):
-        name = frame.f_code.co_filename
-        if name.endswith(".j2") or "haproxy_configs" in name:
-            return f"{name}:{lineno}"
-    return "?"
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith("/" + name):
+            return f"{filename}:{lineno}"
+    return name
 
 
 def render(name: str, params: dict, directory: Path = CONFIGS_DIR) -> str:
@@ -30,7 +30,7 @@ def render(name: str, params: dict, directory: Path = CONFIGS_DIR) -> str:
     except jinja2.TemplateNotFound as exc:
         raise CaseError(f"template {exc.name} not found in {directory}") from None
     except jinja2.UndefinedError as exc:
-        raise CaseError(f"template {_template_line(exc)}: {exc.message} (missing parameter)") from None
+        raise CaseError(f"template {_template_line(exc, name)}: {exc.message} (missing parameter)") from None
     if not text.endswith("\n"):
         text += "\n"  # HAProxy warns "Missing LF on last line"
     return text

@@ -8,7 +8,7 @@ from .base import Finding, Oracle
 WORKER_EXIT_RE = re.compile(r"(?:Current )?worker (?:#\d+ )?\((\d+)\) exited with code (\d+)(?: \(([^)]*)\))?")
 FATAL_RE = re.compile(r"FATAL: bug condition \"(.*?)\" matched at ([^\s]+)")
 ASAN_RE = re.compile(r"ERROR: AddressSanitizer: ([\w-]+)")
-PANIC_RE = re.compile(r"(?m)^(?:.*)(Thread \d+ is about to kill the process|PANIC! Thread \d+.*)$")
+PANIC_RE = re.compile(r"(?m)^.*?(Thread \d+ is about to kill the process\.?|PANIC! Thread \d+.*)$")
 NOISE_FRAMES = re.compile(r"^(raise|abort|__GI_|__pthread_kill|pthread_kill|__restore_rt|killpg|kill|"
                           r"__libc_|_IO_|ha_panic|ha_thread_dump|ha_backtrace|__sanitizer|__asan|__interceptor)")
 

@@ -24,7 +24,6 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HRT_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("HRT_GIT_MIRRORS", raising=False)
     monkeypatch.delenv("HRT_DEBIAN_MIRROR", raising=False)
-    monkeypatch.delenv("HRT_RELEASE_INDEX", raising=False)
 
 
 def git(repo: Path, *args: str) -> str:

@@ -132,6 +132,7 @@ def test_env_index_ignores_branches_argument(tmp_path, monkeypatch):
 
 def test_online_index_uses_fresh_cache_without_network(tmp_path, monkeypatch):
     """A per-branch index cached less than a day ago is read from the cache (no request)."""
+    monkeypatch.delenv("HRT_RELEASE_INDEX", raising=False)
     cache = tmp_path / "cache" / "index"
     cache.mkdir(parents=True)
     (cache / "2.8.json").write_text(json.dumps(PER_BRANCH))

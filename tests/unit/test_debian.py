@@ -48,6 +48,11 @@ Signed-By:
 """
 
 
+def uri_suites(path):
+    """(uri, suites) of each entry (an entry may carry more, e.g. its components)."""
+    return [(e[0], list(e[1])) for e in _entries(path)]
+
+
 def write(tmp_path, name, text):
     p = tmp_path / name
     p.write_text(text)
@@ -55,7 +60,7 @@ def write(tmp_path, name, text):
 
 
 def test_one_line_entries(tmp_path):
-    entries = list(_entries(write(tmp_path, "sources.list", ONE_LINE)))
+    entries = uri_suites(write(tmp_path, "sources.list", ONE_LINE))
     assert ("http://deb.debian.org/debian", ["bookworm"]) in entries
     assert ("http://mirror.example.net/debian/", ["bookworm"]) in entries   # [options] stripped
     assert ("http://security.debian.org/debian-security", ["bookworm-security"]) in entries
@@ -65,7 +70,7 @@ def test_one_line_entries(tmp_path):
 
 
 def test_deb822_entries(tmp_path):
-    entries = list(_entries(write(tmp_path, "debian.sources", DEB822)))
+    entries = uri_suites(write(tmp_path, "debian.sources", DEB822))
     assert entries == [
         ("http://deb.debian.org/debian", ["bookworm", "bookworm-updates"]),
         ("http://deb.debian.org/debian-security", ["bookworm-security"]),
@@ -75,7 +80,7 @@ def test_deb822_entries(tmp_path):
 
 
 def test_missing_file_yields_nothing(tmp_path):
-    assert list(_entries(str(tmp_path / "absent.list"))) == []
+    assert uri_suites(str(tmp_path / "absent.list")) == []
 
 
 def test_archive_mirrors_one_line(tmp_path, monkeypatch):
@@ -117,6 +122,14 @@ def test_third_party_repo_under_a_debian_path_excluded(tmp_path, monkeypatch):
         "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/debian "
         "bookworm stable\n")])
     assert archive_mirrors() == []
+
+
+def test_deb822_disabled_stanza_excluded(tmp_path, monkeypatch):
+    """sources.list(5): a deb822 stanza with `Enabled: no` is ignored by apt, so by hrt too."""
+    text = ("Types: deb\nURIs: http://old.example.org/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n\n"
+            "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nEnabled: yes\n")
+    monkeypatch.setattr(debian, "SOURCES", [write(tmp_path, "debian.sources", text)])
+    assert archive_mirrors() == ["http://deb.debian.org/debian"]
 
 
 def test_env_override_wins(tmp_path, monkeypatch):

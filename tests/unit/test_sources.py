@@ -1,6 +1,5 @@
 import hashlib
 import io
-import subprocess
 import tarfile
 
 import pytest
@@ -265,7 +264,3 @@ def test_sha256_of(tmp_path):
     p = tmp_path / "f"
     p.write_bytes(b"abc")
     assert sha256_of(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-
-
-def test_git_available():
-    assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+
+from harness.result import CheckResult, RunOutcome
+
+JSON_KEYS = {"case", "haproxy", "version", "commit", "profile", "expected", "verdict", "runs", "reproduced_runs",
+             "rate", "seconds", "evidence"}
+
+
+def run(i, verdict):
+    return RunOutcome(i, verdict, "why", 1.5, f"/r/run{i}")
+
+
+def result(expected="held", verdict="held", verdicts=("held",), **kw):
+    return CheckResult(case="tcp-leak-2.8/recipe", haproxy="2.8.13", version="2.8.13-0a1b2c3", commit=None,
+                       profile="default", expected=expected, expected_why="measured", verdict=verdict,
+                       runs=[run(i, v) for i, v in enumerate(verdicts)], seconds=12.345,
+                       evidence=["/r/run0/streams.csv"], **kw)
+
+
+def test_to_json_has_exactly_the_contract_keys():
+    d = result().to_json()
+    assert set(d) == JSON_KEYS
+    assert d["case"] == "tcp-leak-2.8/recipe"
+    assert d["haproxy"] == "2.8.13"
+    assert d["version"] == "2.8.13-0a1b2c3"
+    assert d["commit"] is None
+    assert d["runs"] == 1
+    assert d["reproduced_runs"] == 0
+    assert d["rate"] == 0.0
+    assert d["seconds"] == 12.3
+    assert d["evidence"] == ["/r/run0/streams.csv"]
+    json.dumps(d)   # serialisable as is
+
+
+def test_rates_count_only_decided_runs():
+    r = result(verdict="reproduced", verdicts=("reproduced", "held", "untestable", "reproduced"))
+    assert r.reproduced_runs == 2
+    assert r.counted_runs == 3
+    d = r.to_json()
+    assert d["runs"] == 4 and d["reproduced_runs"] == 2 and d["rate"] == round(2 / 3, 4)
+
+
+def test_rate_none_without_decided_runs():
+    r = result(verdict="untestable", verdicts=("untestable",))
+    assert r.rate is None and r.to_json()["rate"] is None
+    assert result(verdicts=()).to_json()["rate"] is None
+    assert r.bound_text() == ""
+
+
+@pytest.mark.parametrize("expected,verdict,matches,mismatch", [
+    ("held", "held", True, ""),
+    ("reproduced", "reproduced", True, ""),
+    ("held", "reproduced", False, "regression"),
+    ("reproduced", "held", False, "did not reproduce"),
+    ("held", "untestable", True, ""),
+    ("reproduced", "untestable", True, ""),
+    ("unknown", "reproduced", True, ""),
+    ("unknown", "held", True, ""),
+    ("unknown", "untestable", True, ""),
+])
+def test_matches_and_mismatch(expected, verdict, matches, mismatch):
+    r = result(expected=expected, verdict=verdict)
+    assert r.matches is matches
+    assert r.mismatch == mismatch
+
+
+def test_bound_text_zero_hits():
+    r = result(verdicts=("held",) * 10)
+    assert r.bound_text() == "0/10 runs: per-run rate < 0.26 (95%)"
+
+
+def test_bound_text_with_hits():
+    r = result(verdict="reproduced", verdicts=("reproduced",) * 5 + ("held",) * 5)
+    assert r.bound_text() == "5/10 runs: rate 0.50 (95% CI 0.24-0.76)"
+
+
+def test_full_and_dump(tmp_path):
+    r = result(reason="all held")
+    full = r.full()
+    assert JSON_KEYS < set(full)
+    assert full["expected_why"] == "measured" and full["reason"] == "all held"
+    assert full["run_details"][0]["artifacts"] == "/r/run0"
+    p = tmp_path / "result.json"
+    r.dump(p)
+    assert json.loads(p.read_text())["verdict"] == "held"
