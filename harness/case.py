@@ -15,7 +15,7 @@ CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "re
              "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
              "branches", "variants", "notes"}
 VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title"}
-BRANCH_KEYS = {"affected_from", "fixed_in", "status", "evidence"}
+BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence"}
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def load_case(directory: Path) -> Case:
         w = f"branches.{br}"
         _type(path, "", b, dict, w)
         _check_keys(path, w, b, BRANCH_KEYS)
-        for k in ("affected_from", "fixed_in"):
+        for k in ("affected_from", "fixed_in", "measured_from"):
             if k in b and not RELEASE_RE.match(str(b[k])):
                 _fail(path, f"{w}.{k}", f"expected a release X.Y.Z, got {b[k]!r}")
         if b.get("status", "affected") not in ("affected", "not-affected"):

@@ -22,12 +22,12 @@ def _sigterm(signum, frame):
 
 def cmd_setup(args) -> int:
     from .dockerenv import remove_leftovers
-    from .images import ensure_images
+    from .images import ensure_images, prune_stale
     started = time.monotonic()
     images = ensure_images()
-    removed = remove_leftovers()
+    removed = remove_leftovers() + prune_stale(images)
     progress.note(f"images ready (base {images.base}, runtime {images.runtime[7:19]}, builder "
-                  f"{images.builder[7:19]}); {removed} leftover container(s)/network(s) removed; "
+                  f"{images.builder[7:19]}); {removed} leftover container(s)/network(s)/stale image(s) removed; "
                   f"{time.monotonic() - started:.1f}s")
     return 0
 

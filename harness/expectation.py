@@ -29,6 +29,8 @@ def for_release(variant: Variant, version: str) -> Expectation:
     if b.get("status") == "not-affected":
         return Expectation("held", f"branch {branch} measured not affected")
     v = version_key(version)
+    if "measured_from" in b and v < version_key(b["measured_from"]):
+        return Expectation(UNKNOWN, f"{version} is below the measured range of {branch} (from {b['measured_from']})")
     if "affected_from" in b and v < version_key(b["affected_from"]):
         return Expectation("held", f"{version} predates the first affected {b['affected_from']}")
     if "fixed_in" in b and v >= version_key(b["fixed_in"]):
@@ -42,12 +44,17 @@ def for_commit(variant: Variant, source: Source) -> Expectation:
     case = variant.case
     if not case.fix_commits and not case.introduced_by:
         return Expectation(UNKNOWN, "the case names no fixing or introducing commit")
-    for fix in case.fix_commits:
+    known = 0
+    for fix in case.fix_commits:  # backports live in other repositories: a missing one is not contained
         has = source.repo.is_ancestor(fix, source.commit)
         if has is None:
-            return Expectation(UNKNOWN, f"{source.origin} does not know fix commit {fix}")
+            continue
+        known += 1
         if has:
             return Expectation("held", f"contains fix {fix[:12]}")
+    if case.fix_commits and not known:
+        return Expectation(UNKNOWN, f"{source.origin} knows none of the fix commits "
+                                    f"({', '.join(f[:12] for f in case.fix_commits)})")
     if case.introduced_by:
         has = source.repo.is_ancestor(case.introduced_by, source.commit)
         if has is None:

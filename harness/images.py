@@ -94,5 +94,20 @@ def _derived(name: str, dockerfile: str, parent: str) -> str:
 def ensure_images() -> Images:
     base = base_image()
     runtime = _derived("runtime", "runtime.Dockerfile", base)
-    builder = _derived("builder", "builder.Dockerfile", runtime)
+    builder = _derived("builder", "builder.Dockerfile", base)  # not from runtime: its tools never invalidate builds
     return Images(base, runtime, builder)
+
+
+def prune_stale(current: Images) -> int:
+    """Remove runtime/builder images of earlier Dockerfile versions (their builds are keyed elsewhere)."""
+    n = 0
+    for image in client().images.list(filters={"label": LABEL}):
+        if image.id in (current.runtime, current.builder):
+            continue
+        if any(t.startswith(("hrt/runtime:", "hrt/builder:")) for t in image.tags):
+            try:
+                client().images.remove(image.id, force=True)
+                n += 1
+            except APIError:
+                pass
+    return n

@@ -1,5 +1,6 @@
-# Builds HAProxy trees: the runtime image plus the toolchain and development headers
-# (Lua 5.3 for <= 2.8 and 5.4 from 2.9, chosen at build time, as the official image does).
+# Builds HAProxy trees: the toolchain and development headers on the base image (Lua 5.3 for <= 2.8
+# and 5.4 from 2.9, chosen at build time, as the official image does). Its image id is part of every
+# build's cache key, so it does not derive from the runtime image.
 ARG BASE
 FROM ${BASE}
 RUN apt-get update -q \

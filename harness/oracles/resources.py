@@ -39,10 +39,10 @@ SKMEM_RE = re.compile(r"skmem:\(r(\d+),rb\d+,t\d+,tb\d+,f(\d+),w(\d+)")
 
 
 def netns_socket_bytes(run) -> int | None:
-    """Kernel memory held by the namespace's TCP sockets: the sum of `ss -tmn` skmem r+f+w there
+    """Kernel memory held by the namespace's TCP sockets: the sum of `ss -tmna` skmem r+f+w there (CLOSE sockets included)
     (per container, unlike sockstat's kernel-global `mem`)."""
     try:
-        out = run.ns.command(["ss", "-tmnH"], timeout=5).stdout
+        out = run.ns.command(["ss", "-tmnaH"], timeout=5).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return sum(int(r) + int(f) + int(w) for r, f, w in SKMEM_RE.findall(out))

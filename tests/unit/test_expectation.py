@@ -117,7 +117,15 @@ def test_for_commit_unknown_fix_commit(history):
     repo, c = history
     v = variant(fix_commits=["fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f"])
     e = for_commit(v, git_src(repo, c["A"]))
-    assert e.verdict == UNKNOWN and "fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f" in e.why
+    assert e.verdict == UNKNOWN and "fbc3de6e9e59" in e.why
+
+
+def test_for_commit_fix_from_another_repository_is_not_contained(history):
+    """A backport's hash lives in the stable repo only: a mainline commit cannot contain it."""
+    repo, c = history
+    v = variant(fix_commits=["fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f", c["B"]])
+    assert for_commit(v, git_src(repo, c["A"])).verdict == "reproduced"
+    assert for_commit(v, git_src(repo, c["C"])).verdict == "held"
 
 
 def test_for_commit_unknown_introducing_commit(history):
