@@ -1,7 +1,5 @@
 """The worker's fds and RSS (psutil), per-netns socket counters and per-container TCP memory."""
 import os
-import re
-import subprocess
 
 import psutil
 
@@ -35,29 +33,48 @@ def netns_sockstat(pid: int) -> dict:
     return {}
 
 
-SKMEM_RE = re.compile(r"skmem:\(r(\d+),rb\d+,t\d+,tb\d+,f(\d+),w(\d+)")
+CGROUP_V1 = "/sys/fs/cgroup/memory/docker/{id}/memory.kmem.tcp.{name}"
+CGROUP_V2 = ("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.stat", "/sys/fs/cgroup/docker/{id}/memory.stat")
 
 
-def netns_socket_bytes(run) -> int | None:
-    """Kernel memory held by the namespace's TCP sockets: the sum of `ss -tmna` skmem r+f+w there (CLOSE sockets included)
-    (per container, unlike sockstat's kernel-global `mem`)."""
+def enable_tcp_accounting(container_id: str) -> None:
+    """cgroup v1 charges TCP buffers to a memcg only once its tcp limit was set: set it to the maximum.
+    (`ss` cannot help: the stuck sockets are in CLOSE state, outside the tables inet_diag walks.)"""
+    path = CGROUP_V1.format(id=container_id, name="limit_in_bytes")
     try:
-        out = run.ns.command(["ss", "-tmnaH"], timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return sum(int(r) + int(f) + int(w) for r, f, w in SKMEM_RE.findall(out))
+        with open(path, "w") as f:
+            f.write(str(2**63 - 4096))
+    except OSError:
+        pass  # cgroup v2 accounts socket memory always
+
+
+def container_tcp_bytes(container_id: str) -> int | None:
+    """TCP buffer memory of HAProxy's own sockets: cgroup v1 kmem.tcp usage, or v2 memory.stat `sock`."""
+    try:
+        return int(open(CGROUP_V1.format(id=container_id, name="usage_in_bytes")).read())
+    except OSError:
+        pass
+    for pattern in CGROUP_V2:
+        try:
+            for line in open(pattern.format(id=container_id)):
+                if line.startswith("sock "):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+    return None
 
 
 class ProcessResources(Oracle):
-    """Samples worker socket fds, RSS, threads, netns TCP counters and socket memory.
+    """Samples worker socket fds, RSS, threads, netns TCP counters and the container's TCP buffer memory.
 
     options: max_socket_fd_growth (fires above it; omit to record only).
     """
     name = "resources"
 
     def baseline(self, run) -> None:
+        enable_tcp_accounting(run.haproxy.container.id)
         self.series = Series("resources", ["socket_fds", "rss_kb", "threads", "tcp_inuse", "tcp_tw",
-                                           "netns_socket_bytes", "global_tcp_mem_pages"], t0=run.t0)
+                                           "container_tcp_bytes", "global_tcp_mem_pages"], t0=run.t0)
         self.base_fds = None
         self.sample(run)
         self.base_fds = self.series.last("socket_fds")
@@ -74,7 +91,7 @@ class ProcessResources(Oracle):
             return
         ss = netns_sockstat(pid)
         self.series.add(socket_fds=socket_fds(pid), rss_kb=rss, threads=threads, tcp_inuse=ss.get("inuse"),
-                        tcp_tw=ss.get("tw"), netns_socket_bytes=netns_socket_bytes(run),
+                        tcp_tw=ss.get("tw"), container_tcp_bytes=container_tcp_bytes(run.haproxy.container.id),
                         global_tcp_mem_pages=ss.get("global_mem_pages"))
 
     def judge(self, run) -> Finding:
@@ -83,7 +100,7 @@ class ProcessResources(Oracle):
         growth = (last - self.base_fds) if (last is not None and self.base_fds is not None) else None
         details = {"socket_fds_baseline": self.base_fds, "socket_fds_last": last, "growth": growth,
                    "rss_kb_last": self.series.last("rss_kb"),
-                   "netns_socket_bytes_last": self.series.last("netns_socket_bytes")}
+                   "container_tcp_bytes_last": self.series.last("container_tcp_bytes")}
         limit = self.options.get("max_socket_fd_growth")
         fired = limit is not None and growth is not None and growth > int(limit)
         return Finding(self.name, fired, f"socket fds {self.base_fds} -> {last} (growth {growth})",
