@@ -150,6 +150,12 @@ class HAProxyInstance:
     def __exit__(self, *exc):
         self.stop()
 
+    def exec(self, argv: list[str], timeout: float) -> tuple[int, str]:
+        """Run a tool of the runtime image (wrk, h2load, ss) inside the container: same namespaces,
+        bounded by `timeout` (the tool is wrapped in coreutils `timeout`, so nothing outlives it)."""
+        res = self.container.exec_run(["timeout", "-k", "2", str(int(timeout)), *argv], demux=False)
+        return res.exit_code, res.output.decode(errors="replace")
+
     # --- process views ---------------------------------------------------------------------------
     def host_pid(self) -> int:
         """Host pid of the master (the init's haproxy child); used for the netns and psutil views."""
