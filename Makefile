@@ -18,8 +18,8 @@ host:
 
 $(VENV)/.installed: pyproject.toml
 	@python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e .
+	@($(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e .) >$(VENV)/install.log 2>&1 \
+		|| { tail -30 $(VENV)/install.log; exit 1; }
 	@touch $@
 	@echo "setup: python environment ready in $(VENV)"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from . import progress
-from .dockerenv import LABEL, client
+from .dockerenv import client, labels
 from .errors import BuildFailed, HrtError
 from .features import Features, parse_vv
 from .images import Images, ensure_images
@@ -57,7 +57,7 @@ def _safe_extract(tarball: Path, dest: Path) -> Path:
 def run_in_container(image: str, command: list[str], mounts: dict, timeout: int, log_path: Path | None = None,
                      workdir: str = "/", on_line=None) -> tuple[int, str]:
     """Run a one-shot container, stream its output to log_path, always remove it."""
-    ctr = client().containers.run(image, command, detach=True, labels={LABEL: "oneshot"}, working_dir=workdir,
+    ctr = client().containers.run(image, command, detach=True, labels=labels("oneshot"), working_dir=workdir,
                                   volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
                                   network_mode="none")
     out = []

@@ -1,5 +1,8 @@
 """The Docker engine connection, with an error that says how to get one."""
+import os
 from functools import lru_cache
+
+import psutil
 
 import docker
 from docker.errors import DockerException
@@ -7,6 +10,16 @@ from docker.errors import DockerException
 from .errors import DockerUnavailable
 
 LABEL = "hrt"  # every container, network and image hrt makes carries it, so cleanup can find them
+OWNER = "hrt.owner"  # the pid of the hrt process that made it: leftovers are those whose owner is gone
+
+
+def labels(role: str) -> dict:
+    return {LABEL: role, OWNER: str(os.getpid())}
+
+
+def _orphaned(obj_labels: dict) -> bool:
+    owner = (obj_labels or {}).get(OWNER, "")
+    return not (owner.isdigit() and psutil.pid_exists(int(owner)))
 
 
 @lru_cache(maxsize=1)
@@ -23,13 +36,16 @@ def client() -> docker.DockerClient:
 
 
 def remove_leftovers() -> int:
-    """Remove containers and networks a crashed or interrupted earlier run left behind."""
+    """Remove containers and networks a crashed or killed earlier run left behind (their owning hrt
+    process is gone); those of hrt processes still running are theirs to clean."""
     c = client()
     n = 0
     for ctr in c.containers.list(all=True, filters={"label": LABEL}):
-        ctr.remove(force=True)
-        n += 1
+        if _orphaned(ctr.labels):
+            ctr.remove(force=True)
+            n += 1
     for net in c.networks.list(filters={"label": LABEL}):
-        net.remove()
-        n += 1
+        if _orphaned(net.attrs.get("Labels")):
+            net.remove()
+            n += 1
     return n

@@ -11,7 +11,7 @@ from docker.errors import NotFound
 from docker.types import Ulimit
 
 from .build import Build, run_in_container
-from .dockerenv import LABEL, client
+from .dockerenv import client, labels
 from .errors import ConfigRejected, HrtError
 from .images import Images
 from .netns import NetNS
@@ -72,7 +72,7 @@ class HAProxyInstance:
                *self.extra_args]
         self.container = client().containers.run(
             self.images.runtime, cmd, detach=True, name=f"hrt-{self.name}-{os.getpid()}-{int(time.time()*1000)%100000}",
-            labels={LABEL: self.name}, working_dir=WORK_DIR, init=True, cap_add=["SYS_PTRACE"],
+            labels=labels(self.name), working_dir=WORK_DIR, init=True, cap_add=["SYS_PTRACE"],
             network_mode=self.network,
             ulimits=[Ulimit(name="core", soft=-1, hard=-1), Ulimit(name="nofile", soft=nofile, hard=nofile)],
             volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in self._mounts().items()},

@@ -30,3 +30,17 @@ def test_versions_lists_sources(tmp_path):
                        env={**os.environ, "HRT_GIT_MIRRORS": ""})
     assert p.returncode == 0, p.stderr
     assert "3.0.11" in p.stdout and "3.0.0" in p.stdout
+
+
+def test_report_shows_verdicts_and_backtrace(tmp_path, prepared):
+    prepared("3.0.11")
+    env = {**os.environ, "HRT_RESULTS": str(tmp_path)}
+    for case in ("canary-crash/panic", "canary-crash/no-crash"):
+        subprocess.run([*HRT, "check", case, "--haproxy", "3.0.11"], env=env, capture_output=True, timeout=300,
+                       check=True)
+    p = subprocess.run([*HRT, "report", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    html = Path(p.stdout.strip()).read_text()
+    assert "2 checks; 0 mismatch(es)" in html
+    assert 'class="reproduced"' in html and 'class="held"' in html
+    assert "debug_parse_cli_panic" in html       # the backtrace is inlined
