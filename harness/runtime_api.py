@@ -29,8 +29,8 @@ def _exchange(path: str, payload: str, timeout: float) -> str:
         s.close()
 
 
-class RuntimeAPI:
-    """One-shot commands on a worker's admin stats socket (`;` joins several in one session)."""
+class CLISocket:
+    """A HAProxy CLI on a unix socket: one session per call, `;` joins several commands in it."""
 
     def __init__(self, path: str, timeout: float = 5.0):
         self.path = path
@@ -38,6 +38,10 @@ class RuntimeAPI:
 
     def cmd(self, *commands: str) -> str:
         return _exchange(self.path, "; ".join(commands) + "\n", self.timeout)
+
+
+class RuntimeAPI(CLISocket):
+    """One-shot commands on a worker's admin stats socket."""
 
     def expert(self, command: str) -> str:
         """An expert-mode command (e.g. `debug dev panic`) in the same session."""
@@ -57,15 +61,8 @@ class RuntimeAPI:
         return parse_pools(self.cmd("show pools"))
 
 
-class MasterCLI:
+class MasterCLI(CLISocket):
     """The master CLI; each worker command is prefixed with `@1` (3.0.4 and older ignore `@1; a; b`)."""
-
-    def __init__(self, path: str, timeout: float = 5.0):
-        self.path = path
-        self.timeout = timeout
-
-    def cmd(self, *commands: str) -> str:
-        return _exchange(self.path, "; ".join(commands) + "\n", self.timeout)
 
     def worker(self, *commands: str) -> str:
         return self.cmd(*[f"@1 {c}" for c in commands])
