@@ -69,16 +69,23 @@ def _print_table(results) -> None:
 
 
 def _run_checks(variants, spec, runs, profile, as_json) -> list:
+    from .errors import SourceUnavailable
     from .images import ensure_images
-    from .runner import check, prepare
+    from .runner import check, check_error, prepare
     images = ensure_images()
     prepared = {}
     results = []
     for v in variants:
         prof = profile or v.profile
         if prof not in prepared:
-            prepared[prof] = prepare(spec, prof, images)
-        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
+            try:
+                prepared[prof] = prepare(spec, prof, images)
+            except SourceUnavailable as exc:  # untestable here, not a usage error
+                prepared[prof] = exc
+        if isinstance(prepared[prof], SourceUnavailable):
+            r = check_error(v, spec, prof, prepared[prof])
+        else:
+            r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
         results.append(r)
         if as_json:
             print(json.dumps(r.to_json()), flush=True)
