@@ -11,7 +11,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from . import progress
-from .dockerenv import client, labels
+from .dockerenv import run_in_container
 from .errors import BuildFailed, HrtError
 from .features import Features, parse_vv
 from .images import Images, ensure_images
@@ -52,36 +52,6 @@ def _safe_extract(tarball: Path, dest: Path) -> Path:
     if len(tops) != 1:
         raise HrtError(f"{tarball}: expected one top-level directory, found {len(tops)}")
     return tops[0]
-
-
-def run_in_container(image: str, command: list[str], mounts: dict, timeout: int, log_path: Path | None = None,
-                     workdir: str = "/", on_line=None) -> tuple[int, str]:
-    """Run a one-shot container, stream its output to log_path, always remove it."""
-    ctr = client().containers.run(image, command, detach=True, labels=labels("oneshot"), working_dir=workdir,
-                                  volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
-                                  network_mode="none")
-    out = []
-    deadline = time.monotonic() + timeout
-    try:
-        log = open(log_path, "w") if log_path else None
-        try:
-            for chunk in ctr.logs(stream=True, follow=True):
-                text = chunk.decode(errors="replace")
-                out.append(text)
-                if log:
-                    log.write(text)
-                if on_line and text.strip():
-                    on_line(text.strip().splitlines()[-1])
-                if time.monotonic() > deadline:
-                    ctr.kill()
-                    raise HrtError(f"{command[0]} in {image[:19]} exceeded {timeout}s and was killed")
-        finally:
-            if log:
-                log.close()
-        status = ctr.wait(timeout=max(1, deadline - time.monotonic()))["StatusCode"]
-    finally:
-        ctr.remove(force=True)
-    return status, "".join(out)
 
 
 def read_features(images: Images, binary: Path) -> Features:

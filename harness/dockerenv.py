@@ -1,13 +1,14 @@
-"""The Docker engine connection, with an error that says how to get one."""
+"""The Docker engine: the connection (with an error that says how to get one), labels, leftovers, one-shot containers."""
 import os
+import time
 from functools import lru_cache
-
-import psutil
+from pathlib import Path
 
 import docker
+import psutil
 from docker.errors import DockerException
 
-from .errors import DockerUnavailable
+from .errors import DockerUnavailable, HrtError
 
 LABEL = "hrt"  # every container, network and image hrt makes carries it, so cleanup can find them
 OWNER = "hrt.owner"  # the pid of the hrt process that made it: leftovers are those whose owner is gone
@@ -49,3 +50,33 @@ def remove_leftovers() -> int:
             net.remove()
             n += 1
     return n
+
+
+def run_in_container(image: str, command: list[str], mounts: dict, timeout: int, log_path: Path | None = None,
+                     workdir: str = "/", on_line=None) -> tuple[int, str]:
+    """Run a one-shot container, stream its output to log_path, always remove it."""
+    ctr = client().containers.run(image, command, detach=True, labels=labels("oneshot"), working_dir=workdir,
+                                  volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
+                                  network_mode="none")
+    out = []
+    deadline = time.monotonic() + timeout
+    try:
+        log = open(log_path, "w") if log_path else None
+        try:
+            for chunk in ctr.logs(stream=True, follow=True):
+                text = chunk.decode(errors="replace")
+                out.append(text)
+                if log:
+                    log.write(text)
+                if on_line and text.strip():
+                    on_line(text.strip().splitlines()[-1])
+                if time.monotonic() > deadline:
+                    ctr.kill()
+                    raise HrtError(f"{command[0]} in {image[:19]} exceeded {timeout}s and was killed")
+        finally:
+            if log:
+                log.close()
+        status = ctr.wait(timeout=max(1, deadline - time.monotonic()))["StatusCode"]
+    finally:
+        ctr.remove(force=True)
+    return status, "".join(out)

@@ -10,8 +10,8 @@ import psutil
 from docker.errors import NotFound
 from docker.types import Ulimit
 
-from .build import Build, run_in_container
-from .dockerenv import client, labels
+from .build import Build
+from .dockerenv import client, labels, run_in_container
 from .errors import ConfigRejected, HrtError
 from .images import Images
 from .netns import NetNS

@@ -2,7 +2,7 @@
 import re
 import signal
 
-from ..build import run_in_container
+from ..dockerenv import run_in_container
 from .base import Finding, Oracle
 
 WORKER_EXIT_RE = re.compile(r"(?:Current )?worker (?:#\d+ )?\((\d+)\) exited with code (\d+)(?: \(([^)]*)\))?")
