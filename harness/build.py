@@ -94,8 +94,10 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         log_path = work / "build.log"
         cmd = ["make", f"-j{os.cpu_count() or 2}", *args]
         progress.note(f"building {source.version} ({profile}) in a container: {' '.join(cmd)}")
-        started = time.monotonic()
-        with progress.spinner(f"build {source.version} [{profile}]") as update:
+        with FileLock(str(cache_dir() / "builds" / "machine.lock")), \
+                progress.spinner(f"build {source.version} [{profile}]") as update:
+            # one build at a time per machine: each already uses every core (-j$(nproc))
+            started = time.monotonic()
             status, _ = run_in_container(images.builder, cmd, {tree: ("/src", "rw")}, BUILD_TIMEOUT,
                                          log_path=log_path, workdir="/src", on_line=update)
         seconds = time.monotonic() - started
