@@ -6,7 +6,7 @@ from pathlib import Path
 
 import docker
 import psutil
-from docker.errors import DockerException
+from docker.errors import DockerException, NotFound
 
 from .errors import DockerUnavailable, HrtError
 
@@ -41,14 +41,21 @@ def remove_leftovers() -> int:
     process is gone); those of hrt processes still running are theirs to clean."""
     c = client()
     n = 0
-    for ctr in c.containers.list(all=True, filters={"label": LABEL}):
-        if _orphaned(ctr.labels):
-            ctr.remove(force=True)
-            n += 1
+    # sparse listing: no per-container inspect, so one that goes away meanwhile is no error
+    for ctr in c.containers.list(all=True, sparse=True, filters={"label": LABEL}):
+        if _orphaned(ctr.attrs.get("Labels")):
+            try:
+                ctr.remove(force=True)
+                n += 1
+            except NotFound:
+                pass
     for net in c.networks.list(filters={"label": LABEL}):
         if _orphaned(net.attrs.get("Labels")):
-            net.remove()
-            n += 1
+            try:
+                net.remove()
+                n += 1
+            except NotFound:
+                pass
     return n
 
 
