@@ -13,7 +13,7 @@ from .spec import RELEASE_RE
 VERDICTS = ("reproduced", "held")
 CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "requires", "runs", "timeout",
              "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
-             "branches", "variants", "notes"}
+             "branches", "variants", "notes", "files"}
 VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title"}
 BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence"}
 
@@ -57,6 +57,7 @@ class Case:
     variants: tuple = field(default_factory=tuple)
     seed: str = ""
     upstream: str = ""
+    files: tuple = ()         # names of files in the case folder copied into HAProxy's work dir
 
     def scenario(self):
         """The case's scenario module (its `run(ctx)` drives the traffic)."""
@@ -155,6 +156,13 @@ def load_case(directory: Path) -> Case:
         if b.get("status", "affected") not in ("affected", "not-affected"):
             _fail(path, f"{w}.status", "must be 'affected' or 'not-affected'")
         branches[br] = b
+    files = []
+    for i, name in enumerate(_type(path, "", data.get("files", []), list, "files")):
+        if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+            _fail(path, f"files[{i}]", f"expected a file name in the case folder, got {name!r}")
+        if not (directory / name).is_file():
+            _fail(path, f"files[{i}]", f"{directory / name} does not exist")
+        files.append(name)
     base_oracles = _oracles(path, "", data["oracles"])
     params = _type(path, "", data.get("params", {}), dict, "params")
     case = Case(id=directory.name, path=directory, title=data["title"], template=template,
@@ -162,7 +170,8 @@ def load_case(directory: Path) -> Case:
                 probabilistic=bool(data.get("probabilistic", False)),
                 fix_commits=tuple(_type(path, "", data.get("fix_commits", []), list, "fix_commits")),
                 introduced_by=_type(path, "", data.get("introduced_by", ""), str, "introduced_by"),
-                branches=branches, seed=data.get("seed", ""), upstream=data.get("upstream", ""))
+                branches=branches, seed=data.get("seed", ""), upstream=data.get("upstream", ""),
+                files=tuple(files))
     common = dict(runs=_number(path, "runs", data.get("runs", 1), int),
                   timeout=_number(path, "timeout", data.get("timeout", 60), float),
                   haproxy_args=tuple(data.get("haproxy_args", [])), profile=profile)

@@ -2,7 +2,7 @@
 import json
 from dataclasses import asdict, dataclass, field
 
-from .stats import wilson, zero_hit_bound
+from .stats import exposure_text, wilson, zero_hit_bound
 
 
 @dataclass
@@ -56,14 +56,25 @@ class CheckResult:
             return ""
         return "regression" if self.verdict == "reproduced" else "did not reproduce"
 
+    def exposure(self) -> tuple[int, float] | None:
+        """(crashes, seconds of load) over the counted runs whose scenario recorded notes["exposure_s"]
+        (a probabilistic case's opt-in: seconds of load until the end of the run or the crash)."""
+        runs = [r for r in self.runs if r.verdict in ("reproduced", "held") and "exposure_s" in r.notes]
+        if not runs:
+            return None
+        return sum(r.verdict == "reproduced" for r in runs), sum(float(r.notes["exposure_s"]) for r in runs)
+
     def bound_text(self) -> str:
         n = self.counted_runs
         if not n:
             return ""
         if self.reproduced_runs == 0:
-            return f"0/{n} runs: per-run rate < {zero_hit_bound(n):.2f} (95%)"
-        lo, hi = wilson(self.reproduced_runs, n)
-        return f"{self.reproduced_runs}/{n} runs: rate {self.rate:.2f} (95% CI {lo:.2f}-{hi:.2f})"
+            text = f"0/{n} runs: per-run rate < {zero_hit_bound(n):.2f} (95%)"
+        else:
+            lo, hi = wilson(self.reproduced_runs, n)
+            text = f"{self.reproduced_runs}/{n} runs: rate {self.rate:.2f} (95% CI {lo:.2f}-{hi:.2f})"
+        exposure = self.exposure()
+        return f"{exposure_text(*exposure)}; {text}" if exposure else text
 
     def to_json(self) -> dict:
         """Exactly the keys DESIGN.md promises (a contract with CI and users' scripts)."""

@@ -103,7 +103,9 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
     params = {**variant.params, **(params_override or {}), **socket_paths(), "version": b.features.branch}
     config = render(variant.case.template, params)
     scenario = variant.case.scenario()
-    haproxy = HAProxyInstance(b, images, config, _slug(variant.id), extra_args=list(variant.haproxy_args))
+    files = {name: (variant.case.path / name).read_text() for name in variant.case.files}  # at {{ workdir }}/NAME
+    haproxy = HAProxyInstance(b, images, config, _slug(variant.id), extra_args=list(variant.haproxy_args),
+                              files=files)
     oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
     started = time.monotonic()
     timed_out = threading.Event()

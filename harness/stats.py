@@ -35,3 +35,40 @@ def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
     lo, hi = max(0, total_k - n2), min(n1, total_k)
     observed = weight(k1)
     return min(1.0, sum(w for a in range(lo, hi + 1) if (w := weight(a)) <= observed) / math.comb(total, total_k))
+
+
+def _poisson_cdf(k: int, mu: float) -> float:
+    """P(X <= k) for X ~ Poisson(mu)."""
+    term = total = math.exp(-mu)
+    for i in range(1, k + 1):
+        term *= mu / i
+        total += term
+    return min(1.0, total)
+
+
+def poisson_interval(k: int, seconds: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) two-sided interval on a Poisson rate (per second) after k events in `seconds`."""
+    if seconds <= 0:
+        return (0.0, math.inf)
+    alpha = (1 - confidence) / 2
+
+    def solve(f, target: float) -> float:   # f decreasing in mu: the mu where f(mu) = target
+        lo, hi = 0.0, max(10.0, 10.0 * (k + 1))
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) > target else (lo, mid)
+        return (lo + hi) / 2
+
+    lower = 0.0 if k == 0 else solve(lambda mu: _poisson_cdf(k - 1, mu), 1 - alpha)  # P(X >= k) = alpha
+    upper = solve(lambda mu: _poisson_cdf(k, mu), alpha)                              # P(X <= k) = alpha
+    return (lower / seconds, upper / seconds)
+
+
+def exposure_text(crashes: int, seconds: float) -> str:
+    """A probabilistic case's rate per second of load: the one-sided 95% bound (≈ 3/T) after zero
+    crashes, else the rate with its exact 95% interval."""
+    if crashes == 0:
+        return f"0 crashes in {seconds:.0f} s of load: rate < {rate_bound(seconds):.3g}/s (95%)"
+    lo, hi = poisson_interval(crashes, seconds)
+    return (f"{crashes} crash{'es' if crashes > 1 else ''} in {seconds:.0f} s of load: "
+            f"rate {crashes / seconds:.3g}/s (95% CI {lo:.3g}-{hi:.3g})")

@@ -283,3 +283,28 @@ def test_scenario_without_run(env):
     (d / "scenario.py").write_text("x = 1\n")
     with pytest.raises(CaseError, match="defines no run"):
         load_case(d).scenario()
+
+
+# ---- files copied into HAProxy's work dir ----------------------------------------------------------
+
+def test_files_listed_and_present(env):
+    d = env(MINIMAL + 'files = ["flt_global.lua", "flt_thread.lua"]\n')
+    (d / "flt_global.lua").write_text("-- g\n")
+    (d / "flt_thread.lua").write_text("-- t\n")
+    assert load_case(d).files == ("flt_global.lua", "flt_thread.lua")
+
+
+def test_files_default_empty(env):
+    assert load_case(env(MINIMAL)).files == ()
+
+
+def test_missing_listed_file_names_file_and_field(env):
+    d = env(MINIMAL + 'files = ["flt_global.lua", "absent.lua"]\n')
+    (d / "flt_global.lua").write_text("-- g\n")
+    expect_error(d, "files[1]", str(d / "absent.lua"), "does not exist")
+
+
+@pytest.mark.parametrize("value", ['"a.lua"', '["../a.lua"]', '["sub/a.lua"]', '[3]', '[""]'])
+def test_bad_files_entries(env, value):
+    d = env(MINIMAL + f"files = {value}\n")
+    expect_error(d, "files")
