@@ -1,12 +1,10 @@
 """Statistics of probabilistic cases with known inputs: exposure bounds and exact Poisson intervals,
 the reporting in CheckResult, the decision rule (one reproduction = reproduced; a held verdict states
-its bound), the pair test, and the sticktable-race-2.9 scenario's parsers (profiling, death, DEBUG)."""
+its bound), the pair test."""
 import math
 
 import pytest
 
-from harness.case import load_case
-from harness.paths import CASES_DIR
 from harness.result import CheckResult, RunOutcome
 from harness.runner import _summarise
 from harness.stats import exposure_text, fisher_exact, poisson_interval, rate_bound
@@ -109,67 +107,3 @@ def test_decision_untestable_never_held():
     _summarise(r)
     assert r.verdict == "untestable" and r.exposure() is None and r.bound_text() == ""
 
-
-# --- the scenario's own parsers --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def scenario():
-    return load_case(CASES_DIR / "sticktable-race-2.9").scenario()
-
-
-PROFILE_30 = """Tasks activity over 16.571 sec till 0.000 sec ago:
-  function                      calls   cpu_tot   cpu_avg   lat_tot   lat_avg
-  process_stream+0             302133   3.597m    714.3us   21.96m    4.360ms <- stream_new@src/stream.c:578 task_wakeup
-  process_table_expire          77948   5.510s    70.69us   1.421m    1.093ms <- stktable_requeue_exp@src/stick_table.c:720 task_queue
-  h1_io_cb                      37733   707.7ms   18.75us   1.152m    1.832ms <- sock_conn_iocb@src/sock.c:1028 tasklet_wakeup
-  process_table_expire          21740   2.338s    107.6us   5.153s    237.0us <- run_tasks_from_lists@src/task.c:657 task_queue
-"""
-PROFILE_28 = """Tasks activity:
-  function                      calls   cpu_tot   cpu_avg   lat_tot   lat_avg
-  process_stream               120000   1.000m    500.0us   2.000m    1.000ms
-  process_table_expire          45000   2.000s    44.44us   10.00s    222.2us
-"""
-
-
-def test_profiling_parser(scenario):
-    assert scenario.expire_calls(PROFILE_30) == (77948 + 21740, 77948)
-    assert scenario.expire_calls(PROFILE_28) == (45000, 0)            # 2.8 names no caller
-    assert scenario.expire_calls("Unknown command: 'show profiling tasks'") is None
-
-
-CRASH_LOG = """[NOTICE]   (1) : New worker (8) forked
-FATAL: bug condition "task->expire == 0" matched at src/task.c:285
-  call trace(12):
-  | 0x5f2b9d in ha_backtrace_to_stderr+0x1e/0x30 [..]
-  | 0x5e5d5a in __task_queue+0x3a/0x1a0 [..]
-  | 0x56c1f4 in stktable_requeue_exp+0x134/0x170 [..]
-[ALERT]    (1) : Current worker (8) exited with code 132 (Illegal instruction)
-"""
-
-
-def test_classify_death(scenario):
-    ours, what = scenario.classify_death(CRASH_LOG)
-    assert ours
-    assert 'task->expire == 0' in what and "exit 132 (Illegal instruction)" in what
-    assert "stktable_requeue_exp" in what
-    ours, what = scenario.classify_death("Thread 3 is about to kill the process.\n"
-                                         "[ALERT] (1) : Current worker (8) exited with code 134 (Aborted)\n")
-    assert not ours and what.startswith("watchdog panic")
-    ours, what = scenario.classify_death('FATAL: bug condition "one > zero" matched at src/debug.c:12\n'
-                                         "[ALERT] (1) : Current worker (8) exited with code 132 (Illegal instruction)\n")
-    assert not ours and "another BUG_ON" in what
-    assert scenario.classify_death("[ALERT] (1) : Current worker (8) exited with code 139 (Segmentation fault)\n") \
-        == (False, "worker exit 139 (Segmentation fault)")
-
-
-def test_bug_on_armed(scenario):
-    assert scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT -DDEBUG_MEMORY_POOLS\n", (2, 9))[0]
-    assert scenario.bug_on_armed("  DEBUG   = \n\nFeature list : +EPOLL\n", (3, 0)) == (True, "DEBUG = (empty)")
-    assert not scenario.bug_on_armed("  DEBUG   = \n", (2, 9))[0]
-    assert not scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT=0\n", (3, 0))[0]
-    assert not scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT -DDEBUG_STRICT_ACTION=0\n", (2, 9))[0]
-
-
-def test_client_rate(scenario):
-    assert scenario.client_rate("Requests/sec:  15114.58\n") == 15114.58
-    assert scenario.client_rate("finished in 60.00s, 41234.50 req/s, 2.1MB/s\n") == 41234.5
-    assert scenario.client_rate("") is None
