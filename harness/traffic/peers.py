@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..netns import NetNS
+from .tcp import TcpServer, reset
 
 PROTO_NAME = "HAProxyS"
 VERSION = "2.1"
@@ -422,7 +423,7 @@ class Peer:
 
 
 # --- linking namespaces ------------------------------------------------------------------------------
-class Link:
+class Link(TcpServer):
     """A TCP link from a listener in one network namespace to an address in another, for peers that
     cannot reach each other directly (an isolated HAProxy and a mesh on a private Docker network).
     Bytes, half-closes (FIN) and resets are passed on; nothing leaves the two namespaces.
@@ -431,37 +432,23 @@ class Link:
     def __init__(self, listen_ns: NetNS, listen_port: int, connect_ns: NetNS, target: tuple[str, int],
                  host: str = "127.0.0.1"):
         self.connect_ns, self.target = connect_ns, target
-        self.listener = listen_ns.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((host, listen_port))
-        self.listener.listen(64)
-        self.listener.settimeout(0.2)
-        self.connections = 0
-        self.socks: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self._thread.start()
+        super().__init__(listen_ns, listen_port, handler=self._relay, host=host, backlog=64)
 
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                a, _ = self.listener.accept()
-            except (TimeoutError, socket.timeout):
-                continue
-            except OSError:
-                return
-            try:
-                b = self.connect_ns.socket()
-                b.settimeout(2)
-                b.connect(self.target)
-                b.settimeout(None)
-            except OSError:
-                _reset(a)
-                continue
-            self.connections += 1
-            self.socks += [a, b]
-            for src, dst in ((a, b), (b, a)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+    def _relay(self, a: socket.socket) -> None:
+        try:
+            b = self.connect_ns.socket()
+            b.settimeout(2)
+            b.connect(self.target)
+            b.settimeout(None)
+        except OSError:
+            reset(a)
+            return
+        with self._lock:
+            self.conns.append(b)
+        pump = threading.Thread(target=self._pump, args=(b, a), daemon=True)
+        pump.start()
+        self._pump(a, b)
+        pump.join()
 
     @staticmethod
     def _pump(src: socket.socket, dst: socket.socket) -> None:
@@ -473,29 +460,5 @@ class Link:
                     return
                 dst.sendall(data)
         except OSError:
-            _reset(dst)
-            _reset(src)
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        self._thread.join(timeout=2)
-        for s in self.socks:
-            try:
-                s.close()
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def _reset(sock: socket.socket) -> None:
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-    except OSError:
-        pass
+            reset(dst)
+            reset(src)
