@@ -63,8 +63,10 @@ class Crash(Oracle):
         sig_exits = [(pid, code, why) for pid, code, why in exits if code > 128]
         fatal = FATAL_RE.search(log)
         asan = ASAN_RE.search(log)
+        panic = PANIC_RE.search(log)   # the watchdog's own words: why a SIGABRT happened
         details = {"worker_exits": exits, "container_exit": run.exit_code,
                    "fatal": fatal.group(0) if fatal else "", "asan": asan.group(1) if asan else "",
+                   "panic": panic.group(1) if panic else "",
                    "cores": [str(c) for c in run.cores]}
         evidence = []
         bt = ""
@@ -93,6 +95,8 @@ class Crash(Oracle):
             parts.append("worker killed by " + ", ".join(signals))
         if fatal:
             parts.append(fatal.group(0))
+        if panic:
+            parts.append(panic.group(1))
         if asan:
             parts.append(f"ASAN {asan.group(1)}")
         if details.get("signature"):

@@ -23,6 +23,7 @@ def test_crash_oracle_fires_with_core_and_backtrace(spec, method, images, prepar
     assert "src/haproxy.c" in bt or "src/cli.c" in bt, bt[:2000]   # HAProxy's own frames, with sources
     expected_frame = "run_poll_loop" if method == "sigsegv" else "debug_parse_cli_panic"
     assert expected_frame in finding["details"]["signature"]
+    assert bool(finding["details"]["panic"]) == (method == "panic"), finding["details"]["panic"]
 
 
 @pytest.mark.parametrize("spec", ARCHIVE_RELEASES)
