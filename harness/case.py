@@ -1,5 +1,6 @@
 """Case metadata: one `case.toml` per reported bug, validated on load with errors naming file and field."""
 import importlib.util
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ VERDICTS = ("reproduced", "held")
 CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "requires", "runs", "timeout",
              "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
              "branches", "variants", "notes", "files"}
-VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title"}
+# A variant may reproduce a different bug of the same report: its own fixing/introducing commits.
+VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title",
+                "fix_commits", "introduced_by", "branches"}
 BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence"}
 
 
@@ -36,6 +39,10 @@ class Variant:
     timeout: float
     haproxy_args: tuple
     profile: str
+    # The case's unless the variant names its own (a variant may reproduce another bug of the report).
+    fix_commits: tuple = ()
+    introduced_by: tuple = ()
+    branches: dict = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -52,7 +59,7 @@ class Case:
     requires: tuple
     probabilistic: bool
     fix_commits: tuple
-    introduced_by: str
+    introduced_by: tuple
     branches: dict            # branch -> {"affected_from", "fixed_in", "status"}
     variants: tuple = field(default_factory=tuple)
     seed: str = ""
@@ -124,6 +131,31 @@ def _expect(path, where, value) -> str:
     return value
 
 
+def _branches(path: Path, where: str, raw) -> dict:
+    out = {}
+    for br, b in _type(path, where, raw, dict, "branches").items():
+        w = f"{where}branches.{br}"
+        _type(path, "", b, dict, w)
+        _check_keys(path, w, b, BRANCH_KEYS)
+        for k in ("affected_from", "fixed_in", "measured_from"):
+            if k in b and not RELEASE_RE.match(str(b[k])):
+                _fail(path, f"{w}.{k}", f"expected a release X.Y.Z, got {b[k]!r}")
+        if b.get("status", "affected") not in ("affected", "not-affected"):
+            _fail(path, f"{w}.status", "must be 'affected' or 'not-affected'")
+        out[br] = b
+    return out
+
+
+def _commits(path: Path, where: str, value, name: str) -> tuple:
+    """A commit id or a list of them (an introduction cherry-picked onto stable branches has several)."""
+    items = ([value] if value else []) if isinstance(value, str) else _type(path, where, value, list, name)
+    for i, c in enumerate(items):
+        if not isinstance(c, str) or not re.fullmatch(r"[0-9a-f]{7,40}", c):
+            _fail(path, f"{where}{name}[{i}]" if not isinstance(value, str) else f"{where}{name}",
+                  f"expected a commit id (7-40 hex digits), got {c!r}")
+    return tuple(items)
+
+
 def load_case(directory: Path) -> Case:
     path = directory / "case.toml"
     try:
@@ -145,17 +177,7 @@ def load_case(directory: Path) -> Case:
     profile = data.get("profile", "default")
     if profile not in PROFILES:
         _fail(path, "profile", f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
-    branches = {}
-    for br, b in _type(path, "", data.get("branches", {}), dict, "branches").items():
-        w = f"branches.{br}"
-        _type(path, "", b, dict, w)
-        _check_keys(path, w, b, BRANCH_KEYS)
-        for k in ("affected_from", "fixed_in", "measured_from"):
-            if k in b and not RELEASE_RE.match(str(b[k])):
-                _fail(path, f"{w}.{k}", f"expected a release X.Y.Z, got {b[k]!r}")
-        if b.get("status", "affected") not in ("affected", "not-affected"):
-            _fail(path, f"{w}.status", "must be 'affected' or 'not-affected'")
-        branches[br] = b
+    branches = _branches(path, "", data.get("branches", {}))
     files = []
     for i, name in enumerate(_type(path, "", data.get("files", []), list, "files")):
         if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
@@ -168,13 +190,14 @@ def load_case(directory: Path) -> Case:
     case = Case(id=directory.name, path=directory, title=data["title"], template=template,
                 scenario_path=scenario, requires=tuple(_type(path, "", data.get("requires", []), list, "requires")),
                 probabilistic=bool(data.get("probabilistic", False)),
-                fix_commits=tuple(_type(path, "", data.get("fix_commits", []), list, "fix_commits")),
-                introduced_by=_type(path, "", data.get("introduced_by", ""), str, "introduced_by"),
+                fix_commits=_commits(path, "", data.get("fix_commits", []), "fix_commits"),
+                introduced_by=_commits(path, "", data.get("introduced_by", []), "introduced_by"),
                 branches=branches, seed=data.get("seed", ""), upstream=data.get("upstream", ""),
                 files=tuple(files))
     common = dict(runs=_number(path, "runs", data.get("runs", 1), int),
                   timeout=_number(path, "timeout", data.get("timeout", 60), float),
-                  haproxy_args=tuple(data.get("haproxy_args", [])), profile=profile)
+                  haproxy_args=tuple(data.get("haproxy_args", [])), profile=profile,
+                  fix_commits=case.fix_commits, introduced_by=case.introduced_by, branches=branches)
     variants = []
     raw_variants = _type(path, "", data.get("variants", {}), dict, "variants")
     for vname, v in raw_variants.items():
@@ -187,7 +210,10 @@ def load_case(directory: Path) -> Case:
             _oracles(path, w, v["oracles"]) if "oracles" in v else base_oracles,
             _number(path, w + "runs", v.get("runs", common["runs"]), int),
             _number(path, w + "timeout", v.get("timeout", common["timeout"]), float),
-            tuple(v.get("haproxy_args", common["haproxy_args"])), v.get("profile", profile)))
+            tuple(v.get("haproxy_args", common["haproxy_args"])), v.get("profile", profile),
+            _commits(path, w, v.get("fix_commits", list(case.fix_commits)), "fix_commits"),
+            _commits(path, w, v.get("introduced_by", list(case.introduced_by)), "introduced_by"),
+            {**branches, **_branches(path, w, v.get("branches", {}))}))
     if not variants:
         variants.append(Variant(case, "", params, _expect(path, "", data.get("expect", "")), base_oracles,
                                 **common))

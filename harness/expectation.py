@@ -23,7 +23,7 @@ def release_of(version: str) -> str | None:
 
 def for_release(variant: Variant, version: str) -> Expectation:
     branch = ".".join(version.split(".")[:2])
-    b = variant.case.branches.get(branch)
+    b = variant.branches.get(branch)
     if b is None:
         return Expectation(UNKNOWN, f"branch {branch} not measured for {variant.case.id}")
     if b.get("status") == "not-affected":
@@ -41,28 +41,30 @@ def for_release(variant: Variant, version: str) -> Expectation:
 
 def for_commit(variant: Variant, source: Source) -> Expectation:
     """Affected iff it contains the introducing commit (when known) and none of the fixing commits."""
-    case = variant.case
-    if not case.fix_commits and not case.introduced_by:
-        return Expectation(UNKNOWN, "the case names no fixing or introducing commit")
+    if not variant.fix_commits and not variant.introduced_by:
+        return Expectation(UNKNOWN, "the case (or variant) names no fixing or introducing commit")
     known = 0
-    for fix in case.fix_commits:  # backports live in other repositories: a missing one is not contained
+    for fix in variant.fix_commits:  # backports live in other repositories: a missing one is not contained
         has = source.repo.is_ancestor(fix, source.commit)
         if has is None:
             continue
         known += 1
         if has:
             return Expectation("held", f"contains fix {fix[:12]}")
-    if case.fix_commits and not known:
+    if variant.fix_commits and not known:
         return Expectation(UNKNOWN, f"{source.origin} knows none of the fix commits "
-                                    f"({', '.join(f[:12] for f in case.fix_commits)})")
-    if case.introduced_by:
-        has = source.repo.is_ancestor(case.introduced_by, source.commit)
-        if has is None:
-            return Expectation(UNKNOWN, f"{source.origin} does not know introducing commit {case.introduced_by}")
-        if not has:
-            return Expectation("held", f"predates introducing commit {case.introduced_by[:12]}")
-    return Expectation("reproduced", "lacks every fixing commit" +
-                       (f", contains {case.introduced_by[:12]}" if case.introduced_by else ""))
+                                    f"({', '.join(f[:12] for f in variant.fix_commits)})")
+    starts = ""
+    if variant.introduced_by:
+        has = {c: source.repo.is_ancestor(c, source.commit) for c in variant.introduced_by}
+        if all(h is None for h in has.values()):
+            return Expectation(UNKNOWN, f"{source.origin} knows none of the introducing commits "
+                                        f"({', '.join(c[:12] for c in variant.introduced_by)})")
+        starts = next((c for c, h in has.items() if h), "")
+        if not starts:
+            return Expectation("held", "predates the introducing commit "
+                                       + ", ".join(c[:12] for c, h in has.items() if h is not None))
+    return Expectation("reproduced", "lacks every fixing commit" + (f", contains {starts[:12]}" if starts else ""))
 
 
 def expect(variant: Variant, source: Source, built_version: str) -> Expectation:

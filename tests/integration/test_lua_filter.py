@@ -87,16 +87,12 @@ def test_one_thread_control_holds_on_a_racy_build(images, prepared):
 
 # ---- mirror: the mainline pairs -------------------------------------------------------------------
 
-GAP = ("case-level fix_commits: 85d81e4d0 (bug 1's fix) is an ancestor of aa554be69, so the expectation "
-       "says held for mixed-load although bug 2 is there until 07b2e84bc (needs per-variant fix_commits)")
-
-
 @pytest.mark.mirror
 @pytest.mark.parametrize("variant,commit,truth", [
     ("shared-state", SHARED_BAD, "reproduced"),
     ("shared-state", SHARED_GOOD, "held"),
     ("mixed-load", MIXED_GOOD, "held"),
-    pytest.param("mixed-load", MIXED_BAD, "reproduced", marks=pytest.mark.xfail(strict=True, reason=GAP)),
+    ("mixed-load", MIXED_BAD, "reproduced"),   # has bug 1's fix, not bug 2's: the variant's own fix_commits
 ])
 def test_commit_expectations(variant, commit, truth):
     """The expectation from ancestry must match what was measured (no build, no run)."""

@@ -103,3 +103,20 @@ def test_tightest_29_pair(commit, verdict, images):
     r = check(variant(), f"git:{repo}@{commit[:9]}", runs=2, profile="quic", images=images)
     assert r.expected == verdict, r.expected_why        # from ancestry of fix_commits
     assert r.verdict == verdict, r.reason
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("ref,truth", [
+    ("v2.9.3", "held"),          # before the buffer trim's 2.9 backport (measured held)
+    ("v2.8.5", "held"),
+    (BAD_29, "reproduced"),
+    ("a13989f10", "reproduced"),  # mainline between the trim and the Tx buffer refactoring
+    (GOOD_29, "held"),
+])
+def test_commit_expectations(ref, truth):
+    """The expectation from ancestry (fix_commits, introduced_by with its backports) matches the table."""
+    from harness.expectation import expect
+    from harness.sources import resolve
+    from harness.spec import parse_spec
+    repo = need_mirror(ref)
+    assert expect(variant(), resolve(parse_spec(f"git:{repo}@{ref}")), "").verdict == truth

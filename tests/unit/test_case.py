@@ -47,6 +47,11 @@ params = { timeout_server = "" }
 expect = "reproduced"
 runs = 1
 oracles = [{ name = "crash" }]
+
+[variants.second-bug]
+fix_commits = ["07b2e84bce518cc6321e8c9014f75669993dac7c"]
+introduced_by = "09133860b1b3dcb9a59ab4fe4fb8d9bd50cd8dc5"
+branches = { "2.8" = { affected_from = "2.8.4", fixed_in = "2.8.8" } }
 """
 
 
@@ -90,7 +95,7 @@ def test_minimal_case(env):
     assert case.title == "a minimal case"
     assert case.template == "t.cfg.j2"
     assert case.scenario_path == d / "scenario.py"
-    assert case.branches == {} and case.fix_commits == () and case.introduced_by == ""
+    assert case.branches == {} and case.fix_commits == () and case.introduced_by == ()
     assert len(case.variants) == 1
     v = case.variants[0]
     assert v.name == "" and v.id == "my-case"
@@ -106,8 +111,14 @@ def test_full_case_with_variants(env):
     assert case.fix_commits == ("fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f",)
     assert case.branches["2.8"] == {"affected_from": "2.8.0", "fixed_in": "2.8.13"}
     assert case.branches["2.6"] == {"status": "not-affected"}
-    recipe, control = case.variants
+    recipe, control, second = case.variants
     assert recipe.id == "my-case/recipe"
+    assert recipe.fix_commits == case.fix_commits and recipe.introduced_by == ()   # inherited
+    assert recipe.branches == case.branches
+    assert second.fix_commits == ("07b2e84bce518cc6321e8c9014f75669993dac7c",)       # its own bug
+    assert second.introduced_by == ("09133860b1b3dcb9a59ab4fe4fb8d9bd50cd8dc5",)
+    assert second.branches["2.8"] == {"affected_from": "2.8.4", "fixed_in": "2.8.8"}   # its own range
+    assert second.branches["2.6"] == case.branches["2.6"]                              # the case's
     assert recipe.params == {"streams": 50, "timeout_server": "2s"}
     assert recipe.runs == 3 and recipe.timeout == 45.0 and recipe.haproxy_args == ("-dMno-cache",)
     assert [o.name for o in recipe.oracles] == ["stuck-streams", "resources"]
@@ -117,13 +128,14 @@ def test_full_case_with_variants(env):
     assert control.expect == "reproduced" and control.runs == 1
     assert [o.name for o in control.oracles] == ["crash"]
     assert case.variant("control") is control
-    with pytest.raises(CaseError, match="no variant 'nope'; it has: recipe, control"):
+    with pytest.raises(CaseError, match="no variant 'nope'; it has: recipe, control, second-bug"):
         case.variant("nope")
 
 
 def test_find_selectors(env):
     env(FULL)
-    assert [v.id for v in find("my-case", env.cases)] == ["my-case/recipe", "my-case/control"]
+    assert [v.id for v in find("my-case", env.cases)] == ["my-case/recipe", "my-case/control",
+                                                             "my-case/second-bug"]
     assert [v.id for v in find("my-case/control", env.cases)] == ["my-case/control"]
     with pytest.raises(CaseError, match="unknown case 'other'; known: my-case"):
         find("other", env.cases)
@@ -229,8 +241,13 @@ def test_unknown_branch_field(env):
 
 
 def test_unknown_variant_field(env):
-    d = env(MINIMAL + '[variants.v]\nbranches = {}\n')
-    expect_error(d, "variants.v", "unknown field(s) branches")
+    d = env(MINIMAL + '[variants.v]\nfixed_in = "2.8.1"\n')
+    expect_error(d, "variants.v", "unknown field(s) fixed_in")
+
+
+def test_bad_commit_id(env):
+    d = env(MINIMAL + 'fix_commits = ["v2.8.1"]\n')
+    expect_error(d, "fix_commits[0]", "expected a commit id")
 
 
 def test_missing_template_file(env):

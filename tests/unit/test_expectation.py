@@ -14,9 +14,11 @@ BRANCHES = {"2.8": {"affected_from": "2.8.0", "fixed_in": "2.8.13"}, "2.6": {"st
 def variant(branches=None, fix_commits=(), introduced_by="", expect_=""):
     case = Case(id="c", path=Path("/nonexistent"), title="t", template="t.cfg.j2",
                 scenario_path=Path("/nonexistent/scenario.py"), requires=(), probabilistic=False,
-                fix_commits=tuple(fix_commits), introduced_by=introduced_by,
+                fix_commits=tuple(fix_commits), introduced_by=(),
                 branches=BRANCHES if branches is None else branches)
-    return Variant(case, "", {}, expect_, (OracleSpec("crash", True, {}),), 1, 60.0, (), "default")
+    intro = (introduced_by,) if isinstance(introduced_by, str) and introduced_by else tuple(introduced_by)
+    return Variant(case, "", {}, expect_, (OracleSpec("crash", True, {}),), 1, 60.0, (), "default",
+                   tuple(fix_commits), intro, case.branches)
 
 
 @pytest.mark.parametrize("version,verdict", [
@@ -111,6 +113,16 @@ def test_for_commit_introducing_commit(history):
     assert for_commit(v, git_src(repo, c["I"])).verdict == "held"       # predates the bug
     assert for_commit(v, git_src(repo, c["A"])).verdict == "reproduced"
     assert for_commit(v, git_src(repo, c["C"])).verdict == "held"
+
+
+def test_for_commit_introduced_on_several_branches(history):
+    """An introduction cherry-picked to a stable branch: any known one that is an ancestor counts;
+    ids the repository does not know are passed over."""
+    repo, c = history
+    v = variant(fix_commits=[c["B"]], introduced_by=["0123456789abcdef0123456789abcdef01234567", c["A"]])
+    assert for_commit(v, git_src(repo, c["I"])).verdict == "held"
+    e = for_commit(v, git_src(repo, c["A"]))
+    assert e.verdict == "reproduced" and c["A"][:12] in e.why
 
 
 def test_for_commit_unknown_fix_commit(history):
