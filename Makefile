@@ -10,7 +10,7 @@ ifneq ($(SHARED_INDEX),)
 export HRT_RELEASE_INDEX ?= $(SHARED_INDEX)
 endif
 
-.PHONY: setup host images test lint clean-containers
+.PHONY: setup host images test lint clean-containers bisect
 setup: host $(VENV)/.installed images
 
 host:
@@ -34,3 +34,11 @@ test-%: setup
 
 clean-containers: $(VENV)/.installed
 	$(HRT) setup --clean
+
+# make bisect CASE=tcp-leak-2.8 REPO=~/src/haproxy FROM=v3.1-dev10 TO=v3.1-dev11 [RUNS=N] [PROFILE=P]
+# [BISECT_ARGS=--unreached-is-clean]
+bisect: setup
+	@test -n "$(CASE)" -a -n "$(REPO)" -a -n "$(FROM)" -a -n "$(TO)" \
+		|| { echo "usage: make bisect CASE=... REPO=... FROM=... TO=... [RUNS=N] [PROFILE=P]"; exit 2; }
+	$(HRT) bisect $(CASE) --repo $(REPO) --from $(FROM) --to $(TO) $(if $(RUNS),--runs $(RUNS)) \
+		$(if $(PROFILE),--profile $(PROFILE)) $(BISECT_ARGS)

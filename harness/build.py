@@ -1,7 +1,13 @@
-"""Build HAProxy in the builder container, cached by (source identity, profile, builder image id)."""
+"""Build HAProxy in the builder container, cached by (source identity, profile, builder image id).
+
+Compilers go through ccache (in the builder image) with one cache directory on the host for every
+build: it is content-addressed, so a release tarball, its git tag and the neighbouring commits of a
+bisection all share their unchanged objects, whichever repository they came from.
+"""
 import hashlib
 import json
 import os
+import re
 import shutil
 import tarfile
 import time
@@ -20,6 +26,10 @@ from .profiles import make_args, missing_options, tree_version
 from .sources import Source
 
 BUILD_TIMEOUT = 1800
+# zero the counters, build, print them into the log (where _ccache_hits reads them) when the build
+# succeeded: a failed build's log must end with the compiler's error
+CCACHE_WRAP = 'ccache -z >/dev/null; "$@" || exit $?; ccache -s'
+HITS_RE = re.compile(r"^\s*Hits:\s+(\d+)\s*/\s*(\d+)", re.M)
 
 
 class FeatureMissing(HrtError):
@@ -34,6 +44,7 @@ class Build:
     directory: Path
     features: Features
     seconds: float = 0.0      # 0 when reused from the cache
+    ccache: str = ""          # "hits/calls" of a fresh build
 
     @property
     def version(self) -> str:
@@ -52,6 +63,27 @@ def _safe_extract(tarball: Path, dest: Path) -> Path:
     if len(tops) != 1:
         raise HrtError(f"{tarball}: expected one top-level directory, found {len(tops)}")
     return tops[0]
+
+
+# HAProxy's Makefile passes every file the commit's version and date (-DCONFIG_HAPROXY_VERSION/DATE):
+# direct mode, which hashes the flags, would miss on every file of every new commit; preprocessor mode
+# hashes their effect, which only version.c, haproxy.c and the stats code see.
+CCACHE_CONF = "direct_mode = false\n"
+
+
+def ccache_dir() -> Path:
+    """The host directory mounted at /ccache (the builder image's CCACHE_DIR), with its configuration."""
+    d = cache_dir() / "ccache"
+    d.mkdir(exist_ok=True)
+    conf = d / "ccache.conf"
+    if not conf.exists() or conf.read_text() != CCACHE_CONF:
+        conf.write_text(CCACHE_CONF)
+    return d
+
+
+def _ccache_hits(log: str) -> str:
+    m = HITS_RE.search(log)
+    return f"{m.group(1)}/{m.group(2)}" if m else ""
 
 
 def read_features(images: Images, binary: Path) -> Features:
@@ -98,9 +130,11 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
                 progress.spinner(f"build {source.version} [{profile}]") as update:
             # one build at a time per machine: each already uses every core (-j$(nproc))
             started = time.monotonic()
-            status, _ = run_in_container(images.builder, cmd, {tree: ("/src", "rw")}, BUILD_TIMEOUT,
+            status, _ = run_in_container(images.builder, ["sh", "-c", CCACHE_WRAP, "sh", *cmd],
+                                         {tree: ("/src", "rw"), ccache_dir(): ("/ccache", "rw")}, BUILD_TIMEOUT,
                                          log_path=log_path, workdir="/src", on_line=update)
         seconds = time.monotonic() - started
+        hits = _ccache_hits(log_path.read_text(errors="replace"))
         if status != 0 or not (tree / "haproxy").exists():
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-25:])
             failed = out_dir.with_name(out_dir.name + ".failed.log")
@@ -116,9 +150,10 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         (staging / "build.json").write_text(json.dumps({
             "identity": source.identity, "version": source.version, "commit": source.commit,
             "origin": source.origin, "profile": profile, "make": cmd, "builder_image": images.builder,
-            "key": key, "seconds": round(seconds, 1)}, indent=1))
+            "key": key, "seconds": round(seconds, 1), "ccache_hits": hits}, indent=1))
         staging.replace(out_dir)
-        progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s -> {out_dir}/haproxy")
-        return Build(source, profile, out_dir / "haproxy", out_dir, features, seconds)
+        progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s (ccache hits {hits or '?'}) "
+                      f"-> {out_dir}/haproxy")
+        return Build(source, profile, out_dir / "haproxy", out_dir, features, seconds, hits)
     finally:
         shutil.rmtree(work, ignore_errors=True)
