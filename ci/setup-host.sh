@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host preparation for hrt on Debian 12 as root: Docker engine, debootstrap, a running dockerd.
+# Host preparation for hrt on Debian 12 as root: Docker engine, debootstrap, Chromium, a running dockerd.
 # Idempotent: every step checks before acting, so a second run only prints "ok" lines.
 set -euo pipefail
 
@@ -18,6 +18,17 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null
 else
     say "ok: docker.io and debootstrap present"
+fi
+
+# The report's browser test renders the page in Debian's headless Chromium (fonts: readable screenshots).
+if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then
+    say "ok: a headless Chromium present"
+elif [ "$(id -u)" != 0 ]; then
+    say "missing chromium; run as root or: apt-get install --no-install-recommends chromium fonts-dejavu-core"; exit 2
+else
+    say "installing chromium and fonts-dejavu-core from Debian's archive"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 if docker info >/dev/null 2>&1; then

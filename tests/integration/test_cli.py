@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import look
+
 pytestmark = pytest.mark.docker
 HRT = [sys.executable, "-m", "harness.cli"]
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["case", "haproxy", "version", "commit", "profile", "expected", "verdict", "runs", "reproduced_runs",
         "rate", "seconds", "evidence"]
 
@@ -32,15 +35,20 @@ def test_versions_lists_sources(tmp_path):
     assert "3.0.11" in p.stdout and "3.0.0" in p.stdout
 
 
-def test_report_shows_verdicts_and_backtrace(tmp_path, prepared):
+def test_hrt_test_writes_a_report_a_browser_shows(tmp_path, prepared):
+    """`hrt test` leaves report.html in its results dir; Chromium shows the table, the backtrace and the
+    stuck-streams control beside its held twin (the screenshot stays under results/ for CI)."""
     prepared("3.0.11")
-    env = {**os.environ, "HRT_RESULTS": str(tmp_path)}
-    for case in ("canary-crash/panic", "canary-crash/no-crash"):
-        subprocess.run([*HRT, "check", case, "--haproxy", "3.0.11"], env=env, capture_output=True, timeout=300,
-                       check=True)
-    p = subprocess.run([*HRT, "report", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([*HRT, "test", "3.0.11", "--case", "canary-crash/panic", "--case", "canary-stuck-streams"],
+                       env={**os.environ, "HRT_RESULTS": str(tmp_path)}, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
-    html = Path(p.stdout.strip()).read_text()
-    assert "2 checks; 0 mismatch(es)" in html
-    assert 'class="reproduced"' in html and 'class="held"' in html
-    assert "debug_parse_cli_panic" in html       # the backtrace is inlined
+    page = tmp_path / "test-3.0.11" / "report.html"
+    assert f"report: {page}" in p.stderr
+    seen = look(page, ROOT / "results" / "screenshots" / "report-hrt-test-3.0.11.png")
+    verdicts = {c["case"]: c["verdict"] for c in seen["cells"]}
+    assert verdicts == {"canary-crash/panic": "reproduced", "canary-stuck-streams/no-timeout": "reproduced",
+                        "canary-stuck-streams/with-timeouts": "held"}
+    assert all(c["haproxy"] == "3.0.11" and c["box"][0] > 0 for c in seen["cells"])
+    assert any(i["alt"] == "canary-stuck-streams: bad vs good over time" and i["natural"][0] > 0 and i["box"][0] > 300
+               for i in seen["images"]), seen["images"]
+    assert "debug_parse_cli_panic" in page.read_text()       # the backtrace is inlined

