@@ -63,8 +63,8 @@ def _print_table(results) -> None:
     for r in results:
         style = VERDICT_STYLE.get(r.verdict, "")
         note = r.mismatch.upper() if r.mismatch else (r.reason if r.verdict == "untestable" else r.bound_text())
-        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}", str(len(r.runs)),
-                      f"{r.seconds:.1f}", note[:90])
+        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}",
+                      f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", note[:90])
     OUT.print(table)
 
 
@@ -89,8 +89,8 @@ def _run_checks(variants, spec, runs, profile, as_json) -> list:
         results.append(r)
         if as_json:
             print(json.dumps(r.to_json()), flush=True)
-        else:
-            progress.note(f"{r.case}: {r.verdict} (expected {r.expected}) {r.reason[:200]}")
+        # on stderr in both modes: a held verdict of a probabilistic case states its bound here
+        progress.note(f"{r.case}: {r.verdict} (expected {r.expected}) {r.reason[:300]}")
     return results
 
 
@@ -108,14 +108,47 @@ def cmd_test(args) -> int:
         variants = [v for c in all_cases() for v in c.variants]
     results = _run_checks(variants, args.spec, args.runs, args.profile, False)
     _print_table(results)
+    from .paths import results_dir
+    from .report import write_report
+    progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
     return 0 if all(r.matches for r in results) else 1
+
+
+def cmd_pair(args) -> int:
+    from .errors import CaseError
+    from .pair import compare, interleave
+    variants = find(args.case)
+    if len(variants) != 1:
+        raise CaseError(f"{args.case} has {len(variants)} variants; name one (CASE/VARIANT)")
+
+    def show(side, r, load):
+        if args.json:
+            print(json.dumps({**r.to_json(), "load_avg": load, "bound": r.bound_text()}), flush=True)
+        progress.note(f"{r.haproxy}: {r.verdict} (expected {r.expected}) {r.reason[:200]}")
+    a, b = interleave(variants[0], args.spec_a, args.spec_b, args.rounds, args.runs, show)
+    result = compare(a, b)
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        table = Table("haproxy", "reproduced / counted", "untestable", "s of load", "rate /s (95%)", "load avg",
+                      title=f"{args.case}: {args.rounds} interleaved round(s)")
+        for s in (result["a"], result["b"]):
+            rate = f"{s['rate_per_s']:.3g} ({s['rate_95'][0]:.3g}-{s['rate_95'][1]:.3g})" if "rate_95" in s else "-"
+            table.add_row(s["spec"], f"{s['reproduced']}/{s['counted']}", str(s["untestable"]),
+                          str(s.get("exposure_s", "-")), rate, f"{s['load_avg'][0]}-{s['load_avg'][1]}")
+        OUT.print(table)
+        OUT.print(f"Fisher exact p = {result['fisher_p']:.3g}" +
+                  (f", rate comparison p = {result['rate_p']:.3g}" if "rate_p" in result else "") +
+                  (": significant at 5%" if result["significant"] else ": not significant at 5%"))
+    return 0 if all(r.matches for r in a.results + b.results) else 1
 
 
 def cmd_bisect(args) -> int:
     from .bisect import bisect
-    result = bisect(args.case, args.repo, args.from_ref, args.to_ref, args.runs)
+    result = bisect(args.case, args.repo, args.from_ref, args.to_ref, args.runs, args.profile,
+                    args.unreached_is_clean)
     print(result.report())
-    return 0
+    return 0 if result.commit else 1
 
 
 def cmd_matrix(args) -> int:
@@ -169,12 +202,24 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int)
     s.add_argument("--profile")
     s.set_defaults(func=cmd_test)
+    s = sub.add_parser("pair", help="interleaved checks of one case on two builds (A B A B ...) and their statistics")
+    s.add_argument("case", help="CASE or CASE/VARIANT (one variant)")
+    s.add_argument("spec_a", metavar="SPEC_A")
+    s.add_argument("spec_b", metavar="SPEC_B")
+    s.add_argument("--rounds", type=int, default=5, help="invocations per side (default 5)")
+    s.add_argument("--runs", type=int, help="runs per invocation (default: the case's)")
+    s.add_argument("--json", action="store_true", help="one JSON line per invocation, then the comparison")
+    s.set_defaults(func=cmd_pair)
     s = sub.add_parser("bisect", help="find the commit that introduced or fixed a case")
-    s.add_argument("case", help="CASE/VARIANT")
+    s.add_argument("case", help="CASE/VARIANT (CASE alone when it has one variant that is not a control)")
     s.add_argument("--repo", required=True, help="git repository (path or URL)")
     s.add_argument("--from", dest="from_ref", required=True, metavar="A")
     s.add_argument("--to", dest="to_ref", required=True, metavar="B")
-    s.add_argument("--runs", type=int)
+    s.add_argument("--runs", type=int, help="runs per commit (default: the case's); one reproduction = reproduced")
+    s.add_argument("--profile", help="build profile (default: the case's)")
+    s.add_argument("--unreached-is-clean", action="store_true",
+                   help="cause bisection: a commit whose runs all fail to reach the trigger counts as clean "
+                        "(for bugs that arrive with the code path they need); otherwise such commits are skipped")
     s.set_defaults(func=cmd_bisect)
     s = sub.add_parser("matrix", help="the CI matrix: cases x (last affected, first fixed) releases")
     s.add_argument("--format", choices=("table", "github"), default="table")

@@ -74,7 +74,17 @@ class CheckResult:
             lo, hi = wilson(self.reproduced_runs, n)
             text = f"{self.reproduced_runs}/{n} runs: rate {self.rate:.2f} (95% CI {lo:.2f}-{hi:.2f})"
         exposure = self.exposure()
-        return f"{exposure_text(*exposure)}; {text}" if exposure else text
+        if not exposure:
+            return text
+        return f"{exposure_text(*exposure, self.exposure_events())}; {text}"
+
+    def exposure_events(self) -> str:
+        """The trigger path's own count over the counted runs, when the scenario records one
+        (notes["exposure_count"] with notes["exposure_unit"], e.g. a task's calls from CLI profiling)."""
+        runs = [r for r in self.runs if r.verdict in ("reproduced", "held") and "exposure_count" in r.notes]
+        if not runs:
+            return ""
+        return f"{sum(int(r.notes['exposure_count']) for r in runs):,} {runs[0].notes.get('exposure_unit', 'events')}"
 
     def to_json(self) -> dict:
         """Exactly the keys DESIGN.md promises (a contract with CI and users' scripts)."""

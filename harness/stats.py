@@ -64,11 +64,27 @@ def poisson_interval(k: int, seconds: float, confidence: float = 0.95) -> tuple[
     return (lower / seconds, upper / seconds)
 
 
-def exposure_text(crashes: int, seconds: float) -> str:
+def exposure_text(crashes: int, seconds: float, events: str = "") -> str:
     """A probabilistic case's rate per second of load: the one-sided 95% bound (≈ 3/T) after zero
-    crashes, else the rate with its exact 95% interval."""
+    crashes, else the rate with its exact 95% interval; `events` names the trigger path's own count."""
+    load = f"{seconds:.0f} s of load" + (f" ({events})" if events else "")
     if crashes == 0:
-        return f"0 crashes in {seconds:.0f} s of load: rate < {rate_bound(seconds):.3g}/s (95%)"
+        return f"0 crashes in {load}: rate < {rate_bound(seconds):.3g}/s (95%)"
     lo, hi = poisson_interval(crashes, seconds)
-    return (f"{crashes} crash{'es' if crashes > 1 else ''} in {seconds:.0f} s of load: "
+    return (f"{crashes} crash{'es' if crashes > 1 else ''} in {load}: "
             f"rate {crashes / seconds:.3g}/s (95% CI {lo:.3g}-{hi:.3g})")
+
+
+def rate_comparison(k1: int, t1: float, k2: int, t2: float) -> float:
+    """Two-sided exact p-value that two Poisson rates are equal (k1 events in t1 seconds vs k2 in t2):
+    conditional on the k1 + k2 events, k1 ~ Binomial(k1 + k2, t1 / (t1 + t2)) under equal rates."""
+    n = k1 + k2
+    if n == 0 or t1 <= 0 or t2 <= 0:
+        return 1.0
+    p = t1 / (t1 + t2)
+
+    def prob(a: int) -> float:
+        return math.comb(n, a) * p ** a * (1 - p) ** (n - a)
+
+    observed = prob(k1)
+    return min(1.0, sum(q for a in range(n + 1) if (q := prob(a)) <= observed * (1 + 1e-9)))

@@ -52,7 +52,12 @@ def backtrace(run, core) -> str:
 class Crash(Oracle):
     """Fires when a worker died by a signal, a BUG_ON fired, or ASAN reported an error.
 
-    options: signals (accepted signal names, default any), require_core (default false).
+    options: signals (accepted signal names, default any), require_core (default false),
+    keep_core (default true; false deletes the core once its backtrace is saved).
+    A named bug's signature (all required, one death must show each): fatal (regex on the
+    `FATAL: bug condition "..." matched at FILE` line), stack (functions the crashing thread's core
+    backtrace must contain; implies a core). With either, a death without the full signature does not
+    fire: it is inconclusive ("other failure"), never held.
     """
     name = "crash"
 
@@ -74,8 +79,14 @@ class Crash(Oracle):
             bt = backtrace(run, core)
             bt_path = run.artifacts / "backtrace.txt"
             bt_path.write_text(bt)
-            evidence += [str(core), str(bt_path)]
+            evidence.append(str(bt_path))
             details["signature"] = signature(bt.split("== all threads ==")[0])
+            if self.options.get("keep_core", True):
+                evidence.append(str(core))
+            else:
+                details["core_deleted"] = f"{core.name}, {core.stat().st_size} bytes (backtrace kept)"
+                details["cores"] = [c for c in details["cores"] if c != str(core)]
+                core.unlink()
         if asan:
             start = log.find("=================================================================")
             asan_path = run.artifacts / "asan.txt"
@@ -86,6 +97,9 @@ class Crash(Oracle):
         wanted = self.options.get("signals")
         sig_ok = bool(signals) and (not wanted or any(s in wanted for s in signals))
         fired = sig_ok or bool(fatal) or bool(asan)
+        other = ""
+        if self.options.get("fatal") or self.options.get("stack"):
+            fired, other = self._signature(log, bt, sig_ok, details)
         if fired and self.options.get("require_core") and not run.cores:
             return Finding(self.name, False, "worker died but no core was written",
                            inconclusive="no core file (check ulimit -c and kernel.core_pattern)",
@@ -101,5 +115,29 @@ class Crash(Oracle):
             parts.append(f"ASAN {asan.group(1)}")
         if details.get("signature"):
             parts.append(f"at {details['signature']}")
-        return Finding(self.name, fired, "; ".join(parts) or "no worker died, no BUG_ON, no ASAN report",
-                       details=details, evidence=evidence)
+        summary = "; ".join(parts) or "no worker died, no BUG_ON, no ASAN report"
+        died = bool(signals or fatal or asan or panic)
+        if other and died:
+            return Finding(self.name, False, summary, inconclusive=f"other failure ({other}): {summary}",
+                           details=details, evidence=evidence)
+        return Finding(self.name, fired, summary, details=details, evidence=evidence)
+
+    def _signature(self, log: str, bt: str, sig_ok: bool, details: dict) -> tuple[bool, str]:
+        """(fired, what is missing) for a named bug: accepted signal + FATAL text + backtrace frames."""
+        missing = [] if sig_ok else [f"signal {'/'.join(self.options.get('signals') or ['any'])}"]
+        want_fatal = self.options.get("fatal")
+        if want_fatal:
+            lines = [m.group(0) for m in FATAL_RE.finditer(log)]
+            if not any(re.search(want_fatal, line) for line in lines):
+                missing.append(f"FATAL /{want_fatal}/")
+        want_stack = list(self.options.get("stack") or [])
+        if want_stack:
+            funcs = {f for f, _ in frames(bt.split("== all threads ==")[0])}
+            lacking = [f for f in want_stack if f not in funcs]
+            details["stack_missing"] = lacking
+            if not bt:
+                missing.append("a core backtrace")
+            elif lacking:
+                missing.append("frames " + ", ".join(lacking))
+        details["signature_missing"] = missing
+        return not missing, ("not this bug's signature: no " + "; no ".join(missing)) if missing else ""

@@ -1,3 +1,8 @@
+import types
+
+import pytest
+
+from harness.oracles import crash as crash_mod
 from harness.oracles.crash import ASAN_RE, FATAL_RE, PANIC_RE, WORKER_EXIT_RE, _signame, frames, signature
 
 BT_EPOLL = """\
@@ -109,3 +114,66 @@ def test_panic_re_matches_haproxys_panic_line():
     m = PANIC_RE.search(log)
     assert m and m.group(0) == "Thread 2 is about to kill the process."
     assert not PANIC_RE.search("all good\n")
+
+
+# --- a named bug's signature (fatal + stack options): sticktable-race-2.9's decision rule ------------
+BT_REQUEUE = """== crashing thread ==
+#0  0x000055a7543cb578 in __task_queue (task=task@entry=0x55a77a72a700, wq=0x55a75475ee18 <ha_tgroup_ctx+24>) at src/task.c:285
+#1  0x000055a754314a8e in _task_queue (caller=<optimized out>, task=0x55a77a72a700) at include/haproxy/task.h:318
+#2  stktable_requeue_exp (t=t@entry=0x55a77a5d24e0, ts=ts@entry=0x7fb4940ffd30) at src/stick_table.c:613
+#3  0x000055a754314bd8 in stktable_touch_with_exp (t=0x55a77a5d24e0, ts=ts@entry=0x7fb4940ffd30, local=1) at src/stick_table.c:481
+== all threads ==
+"""
+BT_OTHER = BT_REQUEUE.replace("stktable_requeue_exp", "debug_parse_cli_bug").replace("__task_queue", "ha_crash_now")
+OURS = 'FATAL: bug condition "task->expire == 0" matched at src/task.c:285\n'
+SIGILL = "[ALERT]    (7) : Current worker (9) exited with code 132 (Illegal instruction)\n"
+OPTS = dict(signals=["SIGILL"], fatal=r'bug condition "task->expire == 0" matched at src/task\.c:',
+            stack=["__task_queue", "stktable_requeue_exp"])
+
+
+def judge(tmp_path, monkeypatch, log, bt=None, **opts):
+    cores = []
+    if bt is not None:
+        (tmp_path / "core").write_bytes(b"\0" * 1000)
+        cores = [tmp_path / "core"]
+        monkeypatch.setattr(crash_mod, "backtrace", lambda run, core: bt)
+    run = types.SimpleNamespace(haproxy_log=log, log_before_stop=log, exit_code=None, cores=cores,
+                                artifacts=tmp_path)
+    return crash_mod.Crash(**opts).judge(run)
+
+
+def test_signature_all_three_fire(tmp_path, monkeypatch):
+    f = judge(tmp_path, monkeypatch, OURS + SIGILL, BT_REQUEUE, **OPTS, keep_core=False)
+    assert f.fired and not f.inconclusive
+    assert "SIGILL" in f.summary and "task->expire == 0" in f.summary
+    assert f.details["signature_missing"] == []
+    assert not (tmp_path / "core").exists() and "1000 bytes" in f.details["core_deleted"]
+    assert f.details["cores"] == [] and (tmp_path / "backtrace.txt").exists()
+
+
+@pytest.mark.parametrize("log,bt,missing", [
+    ('FATAL: bug condition "one > zero" matched at src/debug.c:665\n' + SIGILL, BT_OTHER,
+     "FATAL"),                                                              # `debug dev bug`: a foreign BUG_ON
+    (OURS + SIGILL, None, "a core backtrace"),                              # no core: not proven
+    (OURS + SIGILL, BT_OTHER, "frames __task_queue, stktable_requeue_exp"),  # another path
+    (OURS + SIGILL.replace("132 (Illegal instruction)", "134 (Aborted)"), BT_REQUEUE, "signal SIGILL"),
+    ("Thread 3 is about to kill the process.\n" + SIGILL.replace("132 (Illegal instruction)", "134 (Aborted)"),
+     BT_OTHER, "signal SIGILL"),                                            # watchdog panic
+    (SIGILL.replace("132 (Illegal instruction)", "139 (Segmentation fault)"), BT_OTHER, "FATAL"),
+])
+def test_signature_partial_is_other_failure_never_held(tmp_path, monkeypatch, log, bt, missing):
+    f = judge(tmp_path, monkeypatch, log, bt, **OPTS)
+    assert not f.fired
+    assert f.inconclusive.startswith("other failure (not this bug's signature: no ") and missing in f.inconclusive
+
+
+def test_signature_no_death_is_clean(tmp_path, monkeypatch):
+    f = judge(tmp_path, monkeypatch, "[NOTICE] (7) : haproxy version is 3.0.11\n", None, **OPTS)
+    assert not f.fired and not f.inconclusive
+
+
+def test_without_signature_options_any_fatal_still_fires(tmp_path, monkeypatch):
+    """The other cases' behaviour is unchanged: a BUG_ON or an accepted signal fires alone."""
+    f = judge(tmp_path, monkeypatch, 'FATAL: bug condition "one > zero" matched at src/debug.c:665\n', None,
+              signals=["SIGSEGV"])
+    assert f.fired

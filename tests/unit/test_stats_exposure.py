@@ -1,13 +1,17 @@
 """Statistics of probabilistic cases with known inputs: exposure bounds and exact Poisson intervals,
 the reporting in CheckResult, the decision rule (one reproduction = reproduced; a held verdict states
-its bound), the pair test."""
+its bound), the pair tests (Fisher, rate comparison, interleaved pairs), and the sticktable-race-2.9
+scenario's parsers (profiling, death, DEBUG)."""
 import math
 
 import pytest
 
+from harness.case import load_case
+from harness.paths import CASES_DIR
 from harness.result import CheckResult, RunOutcome
 from harness.runner import _summarise
-from harness.stats import exposure_text, fisher_exact, poisson_interval, rate_bound
+from harness.pair import Side, compare
+from harness.stats import exposure_text, fisher_exact, poisson_interval, rate_bound, rate_comparison
 
 
 # --- bounds and intervals ---------------------------------------------------------------------------
@@ -56,6 +60,16 @@ def test_pair_fisher():
     assert fisher_exact(5, 5, 0, 4) == pytest.approx(1 / 126)      # 5/5 vs 0/4: p = 0.0079
     assert fisher_exact(4, 5, 0, 5) == pytest.approx(0.0476, abs=1e-4)
     assert fisher_exact(1, 5, 0, 5) == pytest.approx(1.0)         # one crash alone separates nothing
+
+
+def test_rate_comparison_known_values():
+    # 5 crashes in 109 s vs 0 in 360 s: under equal rates k1 ~ Bin(5, 109/469); only k1 = 5 is as rare
+    assert rate_comparison(5, 109, 0, 360) == pytest.approx((109 / 469) ** 5, rel=1e-9)   # 6.8e-4
+    assert rate_comparison(2, 100, 2, 100) == pytest.approx(1.0)
+    assert rate_comparison(1, 50, 0, 50) == pytest.approx(1.0)         # one crash alone separates nothing
+    assert rate_comparison(0, 10, 0, 10) == 1.0
+    assert rate_comparison(3, 100, 0, 100) == pytest.approx(0.25)      # 2 * 0.5^3
+    assert rate_comparison(4, 30, 0, 0) == 1.0                         # no exposure on one side
 
 
 # --- reporting and the decision rule ---------------------------------------------------------------
@@ -107,3 +121,107 @@ def test_decision_untestable_never_held():
     _summarise(r)
     assert r.verdict == "untestable" and r.exposure() is None and r.bound_text() == ""
 
+
+# --- the scenario's own parsers --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scenario():
+    return load_case(CASES_DIR / "sticktable-race-2.9").scenario()
+
+
+PROFILE_30 = """Tasks activity over 16.571 sec till 0.000 sec ago:
+  function                      calls   cpu_tot   cpu_avg   lat_tot   lat_avg
+  process_stream+0             302133   3.597m    714.3us   21.96m    4.360ms <- stream_new@src/stream.c:578 task_wakeup
+  process_table_expire          77948   5.510s    70.69us   1.421m    1.093ms <- stktable_requeue_exp@src/stick_table.c:720 task_queue
+  h1_io_cb                      37733   707.7ms   18.75us   1.152m    1.832ms <- sock_conn_iocb@src/sock.c:1028 tasklet_wakeup
+  process_table_expire          21740   2.338s    107.6us   5.153s    237.0us <- run_tasks_from_lists@src/task.c:657 task_queue
+"""
+PROFILE_28 = """Tasks activity:
+  function                      calls   cpu_tot   cpu_avg   lat_tot   lat_avg
+  process_stream               120000   1.000m    500.0us   2.000m    1.000ms
+  process_table_expire          45000   2.000s    44.44us   10.00s    222.2us
+"""
+
+
+def test_profiling_parser(scenario):
+    assert scenario.expire_calls(PROFILE_30) == (77948 + 21740, 77948)
+    assert scenario.expire_calls(PROFILE_28) == (45000, 0)            # 2.8 names no caller
+    assert scenario.expire_calls("Unknown command: 'show profiling tasks'") is None
+
+
+CRASH_LOG = """[NOTICE]   (1) : New worker (8) forked
+FATAL: bug condition "task->expire == 0" matched at src/task.c:285
+  call trace(12):
+  | 0x5f2b9d in ha_backtrace_to_stderr+0x1e/0x30 [..]
+  | 0x5e5d5a in __task_queue+0x3a/0x1a0 [..]
+  | 0x56c1f4 in stktable_requeue_exp+0x134/0x170 [..]
+[ALERT]    (1) : Current worker (8) exited with code 132 (Illegal instruction)
+"""
+
+
+def test_classify_death(scenario):
+    ours, what = scenario.classify_death(CRASH_LOG)
+    assert ours
+    assert 'task->expire == 0' in what and "exit 132 (Illegal instruction)" in what
+    assert "stktable_requeue_exp" in what
+    ours, what = scenario.classify_death("Thread 3 is about to kill the process.\n"
+                                         "[ALERT] (1) : Current worker (8) exited with code 134 (Aborted)\n")
+    assert not ours and what.startswith("watchdog panic")
+    ours, what = scenario.classify_death('FATAL: bug condition "one > zero" matched at src/debug.c:12\n'
+                                         "[ALERT] (1) : Current worker (8) exited with code 132 (Illegal instruction)\n")
+    assert not ours and "another BUG_ON" in what
+    assert scenario.classify_death("[ALERT] (1) : Current worker (8) exited with code 139 (Segmentation fault)\n") \
+        == (False, "worker exit 139 (Segmentation fault)")
+
+
+def test_bug_on_armed(scenario):
+    assert scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT -DDEBUG_MEMORY_POOLS\n", (2, 9))[0]
+    assert scenario.bug_on_armed("  DEBUG   = \n\nFeature list : +EPOLL\n", (3, 0)) == (True, "DEBUG = (empty)")
+    assert not scenario.bug_on_armed("  DEBUG   = \n", (2, 9))[0]
+    assert not scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT=0\n", (3, 0))[0]
+    assert not scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT -DDEBUG_STRICT_ACTION=0\n", (2, 9))[0]
+
+
+def test_client_rate(scenario):
+    assert scenario.client_rate("Requests/sec:  15114.58\n") == 15114.58
+    assert scenario.client_rate("finished in 60.00s, 41234.50 req/s, 2.1MB/s\n") == 41234.5
+    assert scenario.client_rate("") is None
+
+
+def test_exposure_events_in_the_bound():
+    r = result(outcome(1, "held", 100.0), outcome(2, "held", 100.0))
+    for run, n in zip(r.runs, (400_000, 600_123)):
+        run.notes.update(exposure_count=n, exposure_unit="process_table_expire runs")
+    _summarise(r)
+    assert r.reason.startswith("0 crashes in 200 s of load (1,000,123 process_table_expire runs): "
+                               "rate < 0.015/s (95%); 0/2 runs")
+
+
+# --- interleaved pairs (harness/pair.py) ------------------------------------------------------------
+def side(spec, *runs):
+    s = Side(spec)
+    for r in runs:
+        c = result(r)
+        _summarise(c)
+        s.results.append(c)
+        s.loads.append(1.5)
+    return s
+
+
+def test_pair_separates_5_of_5_from_0_of_5():
+    bad = side("bad", *(outcome(1, "reproduced", t) for t in (5.5, 20.0, 40.0, 12.0, 31.5)))
+    good = side("good", *(outcome(1, "held", 100.0) for _ in range(5)))
+    c = compare(bad, good)
+    assert c["a"]["reproduced"] == 5 and c["a"]["counted"] == 5 and c["a"]["exposure_s"] == 109.0
+    assert c["a"]["rate_95"] == [pytest.approx(0.0149, abs=1e-4), pytest.approx(0.107, abs=1e-3)]
+    assert c["b"]["rate_95"] == [0.0, pytest.approx(rate_bound(500), abs=1e-5)]      # < 0.006/s
+    assert c["fisher_p"] == pytest.approx(2 / 252)
+    assert c["rate_p"] == pytest.approx((109 / 609) ** 5, rel=1e-3)
+    assert c["b_bound_below_a_lower"] and c["significant"]
+
+
+def test_pair_untestable_not_counted_and_small_samples_not_significant():
+    bad = side("bad", outcome(1, "reproduced", 30.0), outcome(1, "untestable", 10.0))
+    good = side("good", outcome(1, "held", 100.0), outcome(1, "held", 100.0))
+    c = compare(bad, good)
+    assert (c["a"]["counted"], c["a"]["untestable"]) == (1, 1)
+    assert c["fisher_p"] == pytest.approx(1 / 3) and not c["significant"] and not c["b_bound_below_a_lower"]
