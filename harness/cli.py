@@ -4,6 +4,7 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -94,10 +95,17 @@ def _run_checks(variants, spec, runs, profile, as_json) -> list:
     return results
 
 
+def _write_junit(args, results, name: str) -> None:
+    if args.junit:
+        from .junit import write_junit
+        progress.note(f"junit: {write_junit(Path(args.junit), results, name)}")
+
+
 def cmd_check(args) -> int:
     results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json)
     if not args.json:
         _print_table(results)
+    _write_junit(args, results, f"check-{args.case}-{args.haproxy}")
     return 0 if all(r.matches for r in results) else 1
 
 
@@ -111,6 +119,7 @@ def cmd_test(args) -> int:
     from .paths import results_dir
     from .report import write_report
     progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
+    _write_junit(args, results, f"test-{args.spec}")
     return 0 if all(r.matches for r in results) else 1
 
 
@@ -195,12 +204,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int)
     s.add_argument("--profile")
     s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
+    s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
     s.set_defaults(func=cmd_check)
     s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
     s.add_argument("spec")
     s.add_argument("--case", action="append")
     s.add_argument("--runs", type=int)
     s.add_argument("--profile")
+    s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
     s.set_defaults(func=cmd_test)
     s = sub.add_parser("pair", help="interleaved checks of one case on two builds (A B A B ...) and their statistics")
     s.add_argument("case", help="CASE or CASE/VARIANT (one variant)")

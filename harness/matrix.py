@@ -28,13 +28,9 @@ def newest_releases(branches: set[str]) -> dict[str, str]:
     return {b: rs[0].version for b in branches if (rs := index.releases(b))}
 
 
-def entries_for(case: Case, newest: dict[str, str] | None = None) -> list[dict]:
-    newest = newest or {}
-    profile = case.variants[0].profile
-    if all(v.expect for v in case.variants):   # a control: its expectation does not depend on the version
-        return [{"case": case.id, "haproxy": CONTROL_RELEASE, "profile": profile, "role": "control"}]
-    cells: dict[str, str] = {}   # haproxy -> role; a release keeps the first role it gets
-    for branch, b in sorted(case.branches.items(), key=lambda kv: version_key(kv[0])):
+def _cells(branches: dict, newest: dict[str, str], cells: dict[str, str]) -> None:
+    """Add one branch table's releases to cells (haproxy -> role; a release keeps its first role)."""
+    for branch, b in sorted(branches.items(), key=lambda kv: version_key(kv[0])):
         top = newest.get(branch, branch)
         if b.get("status") == "not-affected":
             cells.setdefault(top, "not affected")
@@ -48,13 +44,33 @@ def entries_for(case: Case, newest: dict[str, str] | None = None) -> list[dict]:
             cells.setdefault(last_bad, "last affected")
         cells.setdefault(fixed, "first fixed")
         cells.setdefault(top, "newest")
-    return [{"case": case.id, "haproxy": h, "profile": profile, "role": role} for h, role in cells.items()]
+
+
+def entries_for(case: Case, newest: dict[str, str] | None = None) -> list[dict]:
+    """A cell runs every variant of the case (`hrt check CASE`); the releases are the union of the
+    variants' own branch tables (a variant may reproduce another bug of the report, fixed elsewhere)."""
+    newest = newest or {}
+    profile = case.variants[0].profile
+    versioned = [v for v in case.variants if not v.expect]
+    if not versioned:   # a control: its expectation does not depend on the version
+        return [{"case": case.id, "haproxy": CONTROL_RELEASE, "profile": profile, "role": "control"}]
+    cells: dict[str, str] = {}
+    for v in versioned:
+        _cells(v.branches, newest, cells)
+    return [{"case": case.id, "haproxy": h, "profile": profile, "role": cells[h]}
+            for h in sorted(cells, key=_release_order)]
+
+
+def _release_order(haproxy: str) -> tuple:
+    """Releases in version order; a branch SPEC (its newest release, resolved later) last in its branch."""
+    key = version_key(haproxy)
+    return key if len(key) > 2 else (*key, float("inf"))
 
 
 def matrix(cases: list[Case] | None = None, newest: dict[str, str] | None = None) -> list[dict]:
     cases = cases if cases is not None else all_cases()
     if newest is None:
-        newest = newest_releases({br for c in cases for br in c.branches})
+        newest = newest_releases({br for c in cases for v in c.variants for br in v.branches})
     return [e for c in cases for e in entries_for(c, newest)]
 
 

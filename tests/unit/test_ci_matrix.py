@@ -48,6 +48,18 @@ def test_fixed_in_first_affected_release_has_no_last_affected(tmp_path, monkeypa
                                                                           ("2.9.15", "newest")]
 
 
+def test_a_variant_with_its_own_branches_adds_its_releases(tmp_path, monkeypatch):
+    from harness import case as case_mod
+    c = case_with({"2.8": {"affected_from": "2.8.0", "fixed_in": "2.8.13"}}, tmp_path, monkeypatch)
+    toml = c.path / "case.toml"
+    toml.write_text(toml.read_text() + '[variants.a]\n[variants.b]\n[variants.b.branches."2.6"]\n'
+                    'affected_from = "2.6.16"\nfixed_in = "2.6.18"\n')
+    c = case_mod.load_case(c.path)
+    got = [(e["haproxy"], e["role"]) for e in entries_for(c, NEWEST)]
+    assert got == [("2.6.17", "last affected"), ("2.6.18", "first fixed"), ("2.6.32", "newest"),
+                   ("2.8.12", "last affected"), ("2.8.13", "first fixed"), ("2.8.26", "newest")]
+
+
 def test_without_a_release_index_the_newest_cell_is_the_branch_spec(tmp_path, monkeypatch):
     monkeypatch.setenv("HRT_RELEASE_INDEX", str(tmp_path / "absent.json"))
     assert newest_releases({"2.8"}) == {}

@@ -1,0 +1,38 @@
+"""JUnit XML for CI from `hrt check`/`hrt test` results (junitparser writes the format).
+
+One testcase per checked variant. Only a verdict that contradicts its expectation is a failure;
+untestable is a skip with its reason, so a CI run fails exactly when a verdict is wrong.
+"""
+from pathlib import Path
+
+from junitparser import Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
+
+from .result import CheckResult
+
+
+def testcase(r: CheckResult) -> TestCase:
+    tc = TestCase(f"{r.case}[{r.haproxy}]", classname=r.case.split("/")[0], time=round(r.seconds, 1))
+    if r.mismatch:
+        tc.result = [Failure(f"{r.mismatch}: expected {r.expected}, got {r.verdict}: {r.reason[:500]}",
+                             type_=r.mismatch)]
+    elif r.verdict == "untestable":
+        tc.result = [Skipped(f"untestable: {r.reason[:500]}")]
+    props = Properties()
+    for name, value in (("version", r.version), ("commit", r.commit or ""), ("profile", r.profile),
+                        ("expected", r.expected), ("verdict", r.verdict),
+                        ("runs", f"{r.reproduced_runs}/{len(r.runs)}"), ("bound", r.bound_text())):
+        props.add_property(Property(name, value))
+    tc.append(props)
+    tc.system_out = "\n".join([r.reason, *r.evidence])
+    return tc
+
+
+def write_junit(path: Path, results: list[CheckResult], name: str) -> Path:
+    suite = TestSuite(name)
+    for r in results:
+        suite.add_testcase(testcase(r))
+    xml = JUnitXml()
+    xml.add_testsuite(suite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    xml.write(str(path), pretty=True)
+    return path
