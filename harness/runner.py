@@ -90,10 +90,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]
 
 
+def check_dir(variant: Variant, spec_text: str, profile: str) -> Path:
+    """Where one check keeps its result.json, beside its runs' artifact directories."""
+    return results_dir() / _slug(variant.id.replace("/", "__")) / f"{_slug(spec_text)}-{profile}"
+
+
 def artifacts_dir(variant: Variant, spec_text: str, profile: str, index: int) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return results_dir() / _slug(variant.id.replace("/", "__")) / f"{_slug(spec_text)}-{profile}" / \
-        f"{stamp}-run{index}"
+    return check_dir(variant, spec_text, profile) / f"{time.strftime('%Y%m%d-%H%M%S')}-run{index}"
+
+
+def _kept(variant: Variant, result: CheckResult) -> CheckResult:
+    """Every result is written, untestable ones without runs too, so `hrt report DIR` shows each check."""
+    d = check_dir(variant, result.haproxy, result.profile)
+    d.mkdir(parents=True, exist_ok=True)
+    result.dump(d / "result.json")
+    return result
 
 
 def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: int,
@@ -168,8 +179,7 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
     try:
         source, b, why_not = prepared or prepare(spec_text, profile, images)
     except SourceUnavailable as exc:
-        return CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc),
-                           seconds=time.monotonic() - started)
+        return check_error(variant, spec_text, profile, exc, time.monotonic() - started)
     version = b.features.version if b else source.version
     exp = expect(variant, source, version)
     result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable")
@@ -185,9 +195,7 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
                 result.runs.append(run_once(variant, b, images, spec_text, i))
             _summarise(result)
     result.seconds = time.monotonic() - started
-    if result.runs:
-        result.dump(Path(result.runs[-1].artifacts).parent / "result.json")
-    return result
+    return _kept(variant, result)
 
 
 def _summarise(result: CheckResult) -> None:
@@ -207,5 +215,6 @@ def _summarise(result: CheckResult) -> None:
         result.reason = result.runs[-1].reason
 
 
-def check_error(variant: Variant, spec_text: str, profile: str, exc: HrtError) -> CheckResult:
-    return CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc))
+def check_error(variant: Variant, spec_text: str, profile: str, exc: HrtError, seconds: float = 0.0) -> CheckResult:
+    return _kept(variant, CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc),
+                                      seconds=seconds))

@@ -97,3 +97,18 @@ def test_report_in_a_real_browser(tmp_path):
     shown = [i for i in seen["images"] if i["natural"][0] > 0 and i["box"][0] > 300]
     assert any(i["cls"] == "compare" and i["alt"].startswith("leak: bad vs good") for i in shown), seen["images"]
     assert sum(i["cls"] == "plot" for i in shown) >= 2   # the bad run's own streams and resources plots
+
+
+def test_an_untestable_check_without_runs_is_kept_for_the_report(tmp_path, monkeypatch):
+    """A source that cannot be fetched still leaves a result.json, so a joined CI report shows the cell."""
+    from harness.case import find
+    from harness.errors import SourceUnavailable
+    from harness.runner import check_error
+    monkeypatch.setenv("HRT_RESULTS", str(tmp_path))
+    (variant,) = find("tcp-leak-2.8/recipe")
+    check_error(variant, "2.8.26", "default", SourceUnavailable("2.8.26: no source reachable"), 0.2)
+    (r,) = load_results(tmp_path)
+    assert (r["case"], r["haproxy"], r["verdict"], r["runs"]) == ("tcp-leak-2.8/recipe", "2.8.26", "untestable", 0)
+    assert "no source reachable" in r["reason"]
+    _, columns, cells = grid([r])
+    assert columns == ["2.8.26"] and cells[("tcp-leak-2.8/recipe", "2.8.26")]["verdict"] == "untestable"
