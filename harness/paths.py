@@ -1,5 +1,6 @@
 """Where hrt keeps things: the user's cache and the project's own data folders."""
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,3 +22,8 @@ def results_dir() -> Path:
     path = Path(os.environ.get("HRT_RESULTS", "results")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a case id, SPEC or report name (one rule for every path hrt makes)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from .paths import slug
 from .series import side_by_side
 
 TEMPLATES = Path(__file__).resolve().parent / "report_templates"
@@ -92,17 +93,16 @@ def comparisons(results: list[dict]) -> list[dict]:
         png = side_by_side(sides)
         if png:
             out.append({"case": case, "bad": bad, "good": good,
-                        "png": "data:image/png;base64," + base64.b64encode(png).decode()})
+                        "png": _png_uri(png)})
     return out
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+def _png_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _data_uri(path: str) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode() if os.path.isfile(path) \
-        else ""
+    return _png_uri(Path(path).read_bytes()) if os.path.isfile(path) else ""
 
 
 def write_report(root: Path, results: list[dict] | None = None, name: str = "") -> Path:
@@ -112,8 +112,8 @@ def write_report(root: Path, results: list[dict] | None = None, name: str = "") 
     results = load_results(root) if results is None else results
     for r in results:
         r["mismatch"] = _mismatch(r)
-        r["anchor"] = _slug(f"{r['case']}@{_column(r)}")
-    out = root / _slug(name) / "report.html" if name else root / "report.html"
+        r["anchor"] = slug(f"{r['case']}@{_column(r)}")
+    out = root / slug(name) / "report.html" if name else root / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     env.filters["relpath"] = lambda p: os.path.relpath(p, out.parent)

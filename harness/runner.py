@@ -1,5 +1,4 @@
 """The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
-import re
 import threading
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from .expectation import expect
 from .images import Images, ensure_images
 from .instance import HAProxyInstance, socket_paths
 from .oracles import REGISTRY
-from .paths import results_dir
+from .paths import results_dir, slug
 from .result import CheckResult, RunOutcome
 from .sources import Source, resolve
 from .spec import parse_spec
@@ -86,13 +85,9 @@ class RunContext:
             time.sleep(max(0.0, min(interval, end - time.monotonic())))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]
-
-
 def check_dir(variant: Variant, spec_text: str, profile: str) -> Path:
     """Where one check keeps its result.json, beside its runs' artifact directories."""
-    return results_dir() / _slug(variant.id.replace("/", "__")) / f"{_slug(spec_text)}-{profile}"
+    return results_dir() / slug(variant.id.replace("/", "__")) / f"{slug(spec_text)}-{profile}"
 
 
 def artifacts_dir(variant: Variant, spec_text: str, profile: str, index: int) -> Path:
@@ -115,7 +110,7 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
     config = render(variant.case.template, params)
     scenario = variant.case.scenario()
     files = {name: (variant.case.path / name).read_text() for name in variant.case.files}  # at {{ workdir }}/NAME
-    haproxy = HAProxyInstance(b, images, config, _slug(variant.id), extra_args=list(variant.haproxy_args),
+    haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
                               files=files)
     oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
     started = time.monotonic()

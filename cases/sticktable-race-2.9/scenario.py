@@ -33,9 +33,6 @@ PROFILE_LOG = "profiling.txt"
 
 # `  process_table_expire   123456   1.2ms  ...  [<- stktable_requeue_exp@src/stick_table.c:659 task_queue]`
 PROF_RE = re.compile(r"^\s+(\S+)\s+(\d+)\s.*?(?:<-\s+(\S+)\s+(\S+))?\s*$")
-THIS_BUG_RE = re.compile(r'FATAL: bug condition "task->expire == 0" matched at src/task\.c:\d+')
-FATAL_ANY_RE = re.compile(r'FATAL: bug condition "[^"]*" matched at \S+')
-WORKER_EXIT_RE = re.compile(r"exited with code (\d+)(?: \(([^)]*)\))?")
 
 WRK_LUA = """-- {pipeline} pipelined requests per write, each with x-key k0..k{last} (batches prebuilt once)
 local depth, nkeys, batches, n = {pipeline}, {keys}, {{}}, 0
@@ -70,23 +67,6 @@ def expire_calls(text: str) -> tuple[int, int] | None:
             if (m.group(3) or "").startswith("stktable_requeue_exp@"):
                 requeue += int(m.group(2))
     return total, requeue
-
-
-def classify_death(log: str) -> tuple[bool, str]:
-    """(this bug?, what the log says) for a HAProxy that died during the load."""
-    fatal = THIS_BUG_RE.search(log)
-    other_fatal = FATAL_ANY_RE.search(log)
-    exits = WORKER_EXIT_RE.findall(log)
-    how = ", ".join(f"worker exit {code} ({why})" if why else f"worker exit {code}" for code, why in exits) \
-        or "no worker exit line"
-    if fatal:
-        traced = "stktable_requeue_exp" in log[fatal.start():]
-        return True, f"{fatal.group(0)}; {how}" + ("; call trace through stktable_requeue_exp" if traced else "")
-    if "is about to kill the process" in log or "PANIC" in log:
-        return False, f"watchdog panic; {how}"
-    if other_fatal:
-        return False, f"{other_fatal.group(0)} (another BUG_ON); {how}"
-    return False, how
 
 
 def bug_on_armed(vv: str, branch: tuple[int, int]) -> tuple[bool, str]:
@@ -134,7 +114,6 @@ def _run(ctx):
     (work / WRK_SCRIPT).write_text(WRK_LUA.format(pipeline=int(p["pipeline"]), keys=int(p["keys"]),
                                                   last=int(p["keys"]) - 1))
     (work / URIS).write_text("".join(f"http://127.0.0.1:{p['fe_port']}/k{i}\n" for i in range(int(p["keys"]))))
-    prof_log = open(ctx.artifacts / PROFILE_LOG, "w")
 
     def poll() -> tuple[int, int, int, float] | None:
         """(expire task calls, those from stktable_requeue_exp, CumReq, when) or None (no answer)."""
@@ -143,7 +122,8 @@ def _run(ctx):
             req = int(ctx.haproxy.stats.show_info().get("CumReq", 0))
         except (CLIError, ValueError):
             return None
-        prof_log.write(f"=== t={time.monotonic() - ctx.t0:.1f}s CumReq={req}\n{text}\n")
+        with open(ctx.artifacts / PROFILE_LOG, "a") as prof_log:
+            prof_log.write(f"=== t={time.monotonic() - ctx.t0:.1f}s CumReq={req}\n{text}\n")
         calls = expire_calls(text)
         return None if calls is None else (*calls, req, time.monotonic())
 
@@ -188,15 +168,9 @@ def _run(ctx):
         out = ""
     ctx.note("requests_per_s", client_rate(out))
     ctx.note("client_output", out[-700:])
-    prof_log.close()
-    if not alive:
+    if not alive:   # the crash oracle reads the death (signal, FATAL line, panic, core frames)
         ctx.mark("haproxy exited")
-        log = ctx.haproxy.container.logs(stdout=True, stderr=True).decode(errors="replace") \
-            if ctx.haproxy.container else ""
-        ours, what = classify_death(log)
-        ctx.note("death", what)
         ctx.note("seconds_to_death", round(exposure, 1))
-        ctx.note("this_bug_in_log", ours)   # a hint; the crash oracle judges (signal + text + core)
         return
     ctx.decide()
     calls = last[0] - base[0]

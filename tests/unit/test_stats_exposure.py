@@ -148,31 +148,6 @@ def test_profiling_parser(scenario):
     assert scenario.expire_calls("Unknown command: 'show profiling tasks'") is None
 
 
-CRASH_LOG = """[NOTICE]   (1) : New worker (8) forked
-FATAL: bug condition "task->expire == 0" matched at src/task.c:285
-  call trace(12):
-  | 0x5f2b9d in ha_backtrace_to_stderr+0x1e/0x30 [..]
-  | 0x5e5d5a in __task_queue+0x3a/0x1a0 [..]
-  | 0x56c1f4 in stktable_requeue_exp+0x134/0x170 [..]
-[ALERT]    (1) : Current worker (8) exited with code 132 (Illegal instruction)
-"""
-
-
-def test_classify_death(scenario):
-    ours, what = scenario.classify_death(CRASH_LOG)
-    assert ours
-    assert 'task->expire == 0' in what and "exit 132 (Illegal instruction)" in what
-    assert "stktable_requeue_exp" in what
-    ours, what = scenario.classify_death("Thread 3 is about to kill the process.\n"
-                                         "[ALERT] (1) : Current worker (8) exited with code 134 (Aborted)\n")
-    assert not ours and what.startswith("watchdog panic")
-    ours, what = scenario.classify_death('FATAL: bug condition "one > zero" matched at src/debug.c:12\n'
-                                         "[ALERT] (1) : Current worker (8) exited with code 132 (Illegal instruction)\n")
-    assert not ours and "another BUG_ON" in what
-    assert scenario.classify_death("[ALERT] (1) : Current worker (8) exited with code 139 (Segmentation fault)\n") \
-        == (False, "worker exit 139 (Segmentation fault)")
-
-
 def test_bug_on_armed(scenario):
     assert scenario.bug_on_armed("  DEBUG   = -DDEBUG_STRICT -DDEBUG_MEMORY_POOLS\n", (2, 9))[0]
     assert scenario.bug_on_armed("  DEBUG   = \n\nFeature list : +EPOLL\n", (3, 0)) == (True, "DEBUG = (empty)")
