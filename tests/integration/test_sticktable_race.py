@@ -17,10 +17,10 @@ BAD, GOOD = "faa8c3e024b1e4e5833a8deaa6545675036544c6", "5fc1afb341be4cce82a1261
 INTRODUCED = "322e4ab9d2ba41dcdd5bc03ca2a2f6805b5d71bd"
 
 
-def short(load_s=40, timeout=55):
+def short(load_s=40, timeout=55, **params):
     """The case with a CI budget (the run stays under 60 s): same config and client, less load."""
     (variant,) = find("sticktable-race-2.9")
-    return dataclasses.replace(variant, params={**variant.params, "load_s": load_s}, timeout=timeout)
+    return dataclasses.replace(variant, params={**variant.params, "load_s": load_s, **params}, timeout=timeout)
 
 
 def test_3_0_11_holds_with_a_stated_bound(images, prepared):
@@ -37,6 +37,17 @@ def test_3_0_11_holds_with_a_stated_bound(images, prepared):
     assert run.notes["expire_calls_from_requeue"] > 0, run.notes     # the requeue path ran
     assert run.notes["haproxy_req_per_s"] > 0
     assert r.seconds < 60
+
+
+def test_a_bug_on_that_is_not_this_bug_is_never_held(images, prepared):
+    """Sensitivity control of the signature oracle on a real HAProxy: `debug dev bug` under the same load
+    kills the worker with SIGILL and a FATAL line, but not this bug's: untestable, neither reproduced nor held."""
+    r = check(short(load_s=20, timeout=40, inject="bug-on"), "3.0.11", images=images, prepared=prepared("3.0.11"))
+    assert r.verdict == "untestable", r.reason
+    assert "other failure (not this bug's signature" in r.reason, r.reason
+    assert "killed by SIGILL" in r.reason and 'FATAL: bug condition "one > zero"' in r.reason, r.reason
+    assert "no frames __task_queue, stktable_requeue_exp" in r.reason, r.reason   # the core was read
+    assert "debug_parse_cli_bug" in r.reason, r.reason
 
 
 @pytest.mark.mirror
