@@ -18,7 +18,10 @@ CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "re
 # A variant may reproduce a different bug of the same report: its own fixing/introducing commits.
 VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title",
                 "fix_commits", "introduced_by", "branches"}
-BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence"}
+# `untestable`: releases measured untestable on purpose (no build, trigger path absent); `status =
+# "untestable"`: the whole branch (its `evidence` says why). Neither gets a CI cell; `--strict` accepts them.
+BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence", "untestable"}
+STATUSES = ("affected", "not-affected", "untestable")
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,11 @@ def _branches(path: Path, where: str, raw) -> dict:
         for k in ("affected_from", "fixed_in", "measured_from"):
             if k in b and not RELEASE_RE.match(str(b[k])):
                 _fail(path, f"{w}.{k}", f"expected a release X.Y.Z, got {b[k]!r}")
-        if b.get("status", "affected") not in ("affected", "not-affected"):
-            _fail(path, f"{w}.status", "must be 'affected' or 'not-affected'")
+        if b.get("status", "affected") not in STATUSES:
+            _fail(path, f"{w}.status", f"must be one of {', '.join(STATUSES)}, got {b['status']!r}")
+        for i, rel in enumerate(_type(path, f"{w}.", b.get("untestable", []), list, "untestable")):
+            if not RELEASE_RE.match(str(rel)) or not str(rel).startswith(br + "."):
+                _fail(path, f"{w}.untestable[{i}]", f"expected a release of {br} (X.Y.Z), got {rel!r}")
         out[br] = b
     return out
 

@@ -1,7 +1,9 @@
 """HAProxy's release index: which releases exist and their published sha256.
 
 Online it is HAProxy's per-branch `/download/<branch>/src/releases.json`, cached under the hrt cache;
-offline it is the file named by $HRT_RELEASE_INDEX (either that per-branch form or a combined
+offline, a stale cached copy, else the copy hrt ships (`harness/data/haproxy-releases.json`, refreshed with
+`hrt versions --refresh-index`), so which releases are verifiable never depends on the machine.
+$HRT_RELEASE_INDEX names a file that overrides all of it (either that per-branch form or a combined
 `{"releases": [{"version", "branch", "sha256", "url", "date"}, ...]}` list).
 """
 import json
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from . import progress
 from .errors import HrtError, UnknownVersion
 from .paths import cache_dir
 from .spec import branch_of, version_key
@@ -19,6 +22,7 @@ from .spec import branch_of, version_key
 INDEX_URL = "https://www.haproxy.org/download/{branch}/src/releases.json"
 TARBALL_URL = "https://www.haproxy.org/download/{branch}/src/haproxy-{version}.tar.gz"
 INDEX_MAX_AGE = 24 * 3600
+SHIPPED = Path(__file__).resolve().parent / "data" / "haproxy-releases.json"
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ class ReleaseIndex:
 
     @classmethod
     def load(cls, branches: list[str] | None = None) -> "ReleaseIndex":
-        """$HRT_RELEASE_INDEX when set, else the per-branch online indexes (cached a day)."""
+        """$HRT_RELEASE_INDEX when set, else the per-branch online indexes (cached a day), a branch that
+        cannot be read online coming from the shipped copy."""
         path = os.environ.get("HRT_RELEASE_INDEX")
         if path:
             try:
@@ -62,10 +67,21 @@ class ReleaseIndex:
             except (OSError, ValueError) as exc:
                 raise HrtError(f"HRT_RELEASE_INDEX={path}: cannot read it: {exc}") from exc
             return cls(_parse_index(data, path), path)
+        shipped = shipped_releases()
         releases: list[Release] = []
-        for branch in branches or _cached_branches():
-            releases += _branch_index(branch)
-        return cls(releases, "haproxy.org (cached in %s)" % (cache_dir() / "index"))
+        origins = set()
+        for branch in branches or sorted({r.branch for r in shipped} | set(_cached_branches()), key=version_key):
+            try:
+                releases += _branch_index(branch)
+                origins.add("haproxy.org (cached in %s)" % (cache_dir() / "index"))
+            except HrtError as exc:
+                own = [r for r in shipped if r.branch == branch]
+                if not own:
+                    raise
+                _note_offline(str(exc))
+                releases += own
+                origins.add(f"hrt's shipped index {SHIPPED}")
+        return cls(releases, " + ".join(sorted(origins)) or "no index")
 
     def get(self, version: str) -> Release:
         try:
@@ -91,16 +107,45 @@ class ReleaseIndex:
         return f"unknown HAProxy version {version} (index: {self.origin}); {hint}"
 
 
+def shipped_releases() -> list[Release]:
+    return _parse_index(json.loads(SHIPPED.read_text()), str(SHIPPED))
+
+
+_offline_noted: set[str] = set()
+
+
+def _note_offline(why: str) -> None:
+    if not _offline_noted:
+        as_of = json.loads(SHIPPED.read_text()).get("as_of", "?")
+        progress.note(f"{why.split(';')[0]}: using hrt's shipped release index (as of {as_of}); "
+                      "newer releases are unknown until it is refreshed or HRT_RELEASE_INDEX names a newer one")
+    _offline_noted.add(why)
+
+
+def refresh_shipped(branches: list[str] | None = None) -> Path:
+    """Rewrite the shipped copy from haproxy.org (online): every branch it knows, plus `branches`."""
+    data = json.loads(SHIPPED.read_text())
+    known = {r["branch"] for r in data["releases"]} | set(branches or [])
+    releases = []
+    for branch in sorted(known, key=version_key):
+        releases += _branch_index(branch, max_age=0, stale_ok=False)
+    data["releases"] = [{"version": r.version, "branch": r.branch, "sha256": r.sha256, "date": r.date, "url": r.url}
+                        for r in sorted(releases, key=lambda r: version_key(r.version))]
+    data["as_of"] = time.strftime("%Y-%m-%d")
+    SHIPPED.write_text(json.dumps(data, indent=1) + "\n")
+    return SHIPPED
+
+
 def _cached_branches() -> list[str]:
     d = cache_dir() / "index"
     return sorted(p.stem for p in d.glob("*.json")) if d.is_dir() else []
 
 
-def _branch_index(branch: str) -> list[Release]:
+def _branch_index(branch: str, max_age: float = INDEX_MAX_AGE, stale_ok: bool = True) -> list[Release]:
     d = cache_dir() / "index"
     d.mkdir(exist_ok=True)
     cached = d / f"{branch}.json"
-    if cached.exists() and time.time() - cached.stat().st_mtime < INDEX_MAX_AGE:
+    if cached.exists() and time.time() - cached.stat().st_mtime < max_age:
         return _parse_index(json.loads(cached.read_text()), str(cached))
     url = INDEX_URL.format(branch=branch)
     try:
@@ -108,7 +153,7 @@ def _branch_index(branch: str) -> list[Release]:
         resp.raise_for_status()
         data = resp.json()
     except (requests.RequestException, ValueError) as exc:
-        if cached.exists():  # stale beats nothing when offline
+        if cached.exists() and stale_ok:  # stale beats nothing when offline
             return _parse_index(json.loads(cached.read_text()), str(cached))
         raise HrtError(
             f"cannot read HAProxy's release index {url} ({exc.__class__.__name__}); "

@@ -1,4 +1,5 @@
-"""`hrt` command line (a contract: see DESIGN.md). Exit: 0 all verdicts as expected, 1 a mismatch, 2 setup/usage."""
+"""`hrt` command line (a contract with users' scripts and CI). Exit: 0 all verdicts as expected, 1 a mismatch
+(or, with --strict, untestable where a verdict was expected), 2 setup/usage (an unresolvable source too)."""
 import argparse
 import json
 import signal
@@ -22,9 +23,12 @@ def _sigterm(signum, frame):
 
 
 def cmd_setup(args) -> int:
+    from . import cores
     from .dockerenv import remove_leftovers
     from .images import ensure_images, prune_stale
     started = time.monotonic()
+    core_setup = cores.ensure()
+    progress.note(("" if core_setup.ok else "WARNING: crash cases will be untestable: ") + core_setup.message)
     images = ensure_images()
     removed = remove_leftovers() + prune_stale(images)
     progress.note(f"images ready (base {images.base}, runtime {images.runtime[7:19]}, builder "
@@ -34,8 +38,11 @@ def cmd_setup(args) -> int:
 
 
 def cmd_versions(args) -> int:
-    from .catalog import ReleaseIndex
+    from .catalog import ReleaseIndex, refresh_shipped
     from .sources import reachable
+    if args.refresh_index:
+        print(refresh_shipped([args.branch] if args.branch else None))
+        return 0
     index = ReleaseIndex.load([args.branch] if args.branch else None)
     rels = index.releases(args.branch)
     if not rels:
@@ -59,34 +66,31 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _print_table(results) -> None:
+def _print_table(results, strict: bool = False) -> None:
     table = Table("case", "haproxy", "version", "expected", "verdict", "runs", "seconds", "note", title="hrt verdicts")
     for r in results:
         style = VERDICT_STYLE.get(r.verdict, "")
-        note = r.mismatch.upper() if r.mismatch else (r.reason if r.verdict == "untestable" else r.bound_text())
+        failure = r.failure(strict)
+        note = f"{failure.upper()}: {r.reason}" if failure == "untested" else failure.upper() if failure \
+            else (r.reason if r.verdict == "untestable" else r.bound_text())
         table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}",
                       f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", note[:90])
     OUT.print(table)
 
 
 def _run_checks(variants, spec, runs, profile, as_json) -> list:
-    from .errors import SourceUnavailable
+    """A source that cannot be resolved (no release, no ref, no file) stops here with exit 2: it is the
+    caller's input that is wrong, and a CI cell must not read it as a skipped, green check."""
     from .images import ensure_images
-    from .runner import check, check_error, prepare
+    from .runner import check, prepare
     images = ensure_images()
     prepared = {}
     results = []
     for v in variants:
         prof = profile or v.profile
         if prof not in prepared:
-            try:
-                prepared[prof] = prepare(spec, prof, images)
-            except SourceUnavailable as exc:  # untestable here, not a usage error
-                prepared[prof] = exc
-        if isinstance(prepared[prof], SourceUnavailable):
-            r = check_error(v, spec, prof, prepared[prof])
-        else:
-            r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
+            prepared[prof] = prepare(spec, prof, images)
+        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
         results.append(r)
         if as_json:
             print(json.dumps(r.to_json()), flush=True)
@@ -98,15 +102,19 @@ def _run_checks(variants, spec, runs, profile, as_json) -> list:
 def _write_junit(args, results, name: str) -> None:
     if args.junit:
         from .junit import write_junit
-        progress.note(f"junit: {write_junit(Path(args.junit), results, name)}")
+        progress.note(f"junit: {write_junit(Path(args.junit), results, name, args.strict)}")
+
+
+def _status(args, results) -> int:
+    return 1 if any(r.failure(args.strict) for r in results) else 0
 
 
 def cmd_check(args) -> int:
     results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json)
     if not args.json:
-        _print_table(results)
+        _print_table(results, args.strict)
     _write_junit(args, results, f"check-{args.case}-{args.haproxy}")
-    return 0 if all(r.matches for r in results) else 1
+    return _status(args, results)
 
 
 def cmd_test(args) -> int:
@@ -115,12 +123,14 @@ def cmd_test(args) -> int:
     else:
         variants = [v for c in all_cases() for v in c.variants]
     results = _run_checks(variants, args.spec, args.runs, args.profile, False)
-    _print_table(results)
+    from .knownbugs import summary_text
+    OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
+    _print_table(results, args.strict)
     from .paths import results_dir
     from .report import write_report
     progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
     _write_junit(args, results, f"test-{args.spec}")
-    return 0 if all(r.matches for r in results) else 1
+    return _status(args, results)
 
 
 def cmd_pair(args) -> int:
@@ -160,6 +170,25 @@ def cmd_bisect(args) -> int:
     return 0 if result.commit else 1
 
 
+def cmd_range(args) -> int:
+    from .range import pick_variant, run_range, write_entry
+    from .spec import BRANCH_RE, version_key
+    variant = pick_variant(args.case)
+    branches = sorted(variant.branches, key=version_key) if args.all_branches else [args.branch]
+    if not branches or not all(BRANCH_RE.match(b) for b in branches):
+        raise HrtError(f"--branch expects X.Y, got {args.branch!r}" if args.branch
+                       else f"{variant.id} names no [branches] to search")
+    status = 0
+    for branch in branches:
+        result = run_range(variant, branch, args.runs, args.profile)
+        print(result.report(), flush=True)
+        if result.entry() is None:
+            status = 1
+        elif args.write:
+            progress.note(f'[branches."{branch}"] written to {write_entry(variant, branch, result.entry())}')
+    return status
+
+
 def cmd_matrix(args) -> int:
     from .matrix import github, matrix
     entries = matrix()
@@ -193,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("branch", nargs="?")
     s.add_argument("--limit", type=int, default=40)
     s.add_argument("--no-probe", action="store_true", help="do not check where sources are reachable")
+    s.add_argument("--refresh-index", action="store_true",
+                   help="rewrite hrt's shipped release index from haproxy.org (online; BRANCH adds a branch)")
     s.set_defaults(func=cmd_versions)
     s = sub.add_parser("build", help="build (or reuse) and print the binary's location and -vv")
     s.add_argument("spec")
@@ -205,6 +236,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--profile")
     s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
+    s.add_argument("--strict", action="store_true",
+                   help="exit 1 also when a check with an expectation is untestable (CI: nothing goes green untested)")
     s.set_defaults(func=cmd_check)
     s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
     s.add_argument("spec")
@@ -212,6 +245,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int)
     s.add_argument("--profile")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
+    s.add_argument("--strict", action="store_true",
+                   help="exit 1 also when a check with an expectation is untestable (CI: nothing goes green untested)")
     s.set_defaults(func=cmd_test)
     s = sub.add_parser("pair", help="interleaved checks of one case on two builds (A B A B ...) and their statistics")
     s.add_argument("case", help="CASE or CASE/VARIANT (one variant)")
@@ -232,6 +267,16 @@ def parser() -> argparse.ArgumentParser:
                    help="cause bisection: a commit whose runs all fail to reach the trigger counts as clean "
                         "(for bugs that arrive with the code path they need); otherwise such commits are skipped")
     s.set_defaults(func=cmd_bisect)
+    s = sub.add_parser("range", help="the releases of a branch a case reproduces on: first affected, first fixed")
+    s.add_argument("case", help="CASE/VARIANT (CASE alone when it has one variant that is not a control)")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--branch", metavar="X.Y")
+    which.add_argument("--all-branches", action="store_true", help="every branch the variant's [branches] names")
+    s.add_argument("--runs", type=int, help="runs per release (default: the case's); one reproduction = reproduced")
+    s.add_argument("--profile", help="build profile (default: the case's)")
+    s.add_argument("--write", action="store_true",
+                   help="record the measured interval in the case.toml's [branches.\"X.Y\"] (comments kept)")
+    s.set_defaults(func=cmd_range)
     s = sub.add_parser("matrix", help="the CI matrix: cases x (last affected, first fixed) releases")
     s.add_argument("--format", choices=("table", "github"), default="table")
     s.set_defaults(func=cmd_matrix)

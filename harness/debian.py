@@ -3,6 +3,8 @@ import glob
 import os
 import re
 
+from .errors import HrtError
+
 SOURCES = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")) + \
     sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
 
@@ -49,11 +51,38 @@ def archive_mirrors() -> list[str]:
     return out
 
 
-def release_codename() -> str:
+OS_RELEASE = "/etc/os-release"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+def host_os(path: str = OS_RELEASE) -> dict:
+    """The host's os-release fields (ID, VERSION_ID, PRETTY_NAME...), {} when unreadable."""
+    fields = {}
     try:
-        for line in open("/etc/os-release"):
-            if line.startswith("VERSION_CODENAME="):
-                return line.split("=", 1)[1].strip().strip('"') or "bookworm"
+        text = open(path, encoding="utf-8", errors="replace").read()
     except OSError:
-        pass
-    return "bookworm"
+        return fields
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith("#"):
+            fields[key.strip()] = value.strip().strip('"').strip("'")
+    return fields
+
+
+def is_debian(os_release: dict) -> bool:
+    """Debian itself: Ubuntu says ID_LIKE=debian, but its apt sources name no Debian mirror."""
+    return os_release.get("ID") == "debian"
+
+
+def bootstrap_mirror(os_release: dict) -> str:
+    """The Debian mirror to debootstrap the images' base from: $HRT_DEBIAN_MIRROR, or on a Debian host the
+    mirror its apt sources name. The images are Debian bookworm whatever the host is, so any other host
+    must name a Debian mirror explicitly."""
+    mirrors = archive_mirrors() if os.environ.get("HRT_DEBIAN_MIRROR") or is_debian(os_release) else []
+    if mirrors:
+        return mirrors[0]
+    host = os_release.get("PRETTY_NAME") or os_release.get("ID") or "this host"
+    raise HrtError(
+        f"no registry answers and {host} names no Debian mirror to bootstrap the hrt images (Debian bookworm) "
+        "from: set HRT_DEBIAN_MIRROR to one, e.g. HRT_DEBIAN_MIRROR=http://deb.debian.org/debian "
+        "(or make debian:bookworm-slim pullable)")

@@ -7,11 +7,12 @@ from .sources import Source
 from .spec import version_key
 
 UNKNOWN = "unknown"
+UNTESTABLE = "untestable"   # the case says this build cannot be tested (no build, no trigger path)
 
 
 @dataclass(frozen=True)
 class Expectation:
-    verdict: str      # "reproduced" | "held" | "unknown"
+    verdict: str      # "reproduced" | "held" | "unknown" | "untestable"
     why: str
 
 
@@ -28,6 +29,9 @@ def for_release(variant: Variant, version: str) -> Expectation:
         return Expectation(UNKNOWN, f"branch {branch} not measured for {variant.case.id}")
     if b.get("status") == "not-affected":
         return Expectation("held", f"branch {branch} measured not affected")
+    if b.get("status") == "untestable" or version in b.get("untestable", []):
+        what = f"branch {branch}" if b.get("status") == "untestable" else version
+        return Expectation(UNTESTABLE, f"{what} untestable on purpose: {b.get('evidence', '(no evidence given)')}")
     v = version_key(version)
     if "measured_from" in b and v < version_key(b["measured_from"]):
         return Expectation(UNKNOWN, f"{version} is below the measured range of {branch} (from {b['measured_from']})")

@@ -1,4 +1,4 @@
-"""The three images: base (Debian 12, bootstrapped when no registry answers), runtime and builder.
+"""The three images: base (Debian 12 bookworm on any host, bootstrapped when no registry answers), runtime, builder.
 
 Images are tagged by a hash of their Dockerfile and parent image id, so a second `make setup` finds them
 and does nothing; the builder image id is part of every build's cache key.
@@ -13,13 +13,17 @@ from pathlib import Path
 from docker.errors import APIError, BuildError, ImageNotFound
 
 from . import progress
-from .debian import archive_mirrors, release_codename
+from .debian import KEYRING, bootstrap_mirror, host_os
 from .dockerenv import LABEL, client
 from .errors import HrtError
 from .paths import DOCKERFILES_DIR
 
-BASE_TAG = "hrt/base:{codename}"
-REGISTRY_BASE = "debian:{codename}-slim"
+# The images are Debian 12 whatever the host is (an Ubuntu runner, Fedora): the builds and the runtime
+# libraries they link must not change with the machine. The registry image is pinned by digest (an image
+# index, so any architecture); without a registry the same suite is bootstrapped from a Debian mirror.
+SUITE = "bookworm"
+BASE_TAG = f"hrt/base:{SUITE}"
+REGISTRY_BASE = "debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251"
 
 
 @dataclass(frozen=True)
@@ -36,41 +40,48 @@ def _exists(ref: str) -> str | None:
         return None
 
 
-def base_image() -> str:
-    codename = release_codename()
-    for ref in (BASE_TAG.format(codename=codename), REGISTRY_BASE.format(codename=codename)):
+def _pulled(ref: str) -> bool:
+    name, _, digest = ref.partition("@")
+    try:
+        client().images.pull(name.split(":")[0], tag=digest)   # by digest, as `docker pull name@digest`
+        return True
+    except APIError:
+        return False
+
+
+def base_image(os_release: dict | None = None) -> str:
+    """hrt's bootstrapped base, else the pinned registry image (pulled when a registry answers),
+    else a debootstrap of bookworm (the mirror rule is in debian.bootstrap_mirror)."""
+    for ref in (BASE_TAG, REGISTRY_BASE):
         if _exists(ref):
             return ref
-    try:
-        client().images.pull(REGISTRY_BASE.format(codename=codename))
-        return REGISTRY_BASE.format(codename=codename)
-    except APIError:
-        pass
-    return _bootstrap(codename)
+    if _pulled(REGISTRY_BASE):
+        return REGISTRY_BASE
+    return _bootstrap(bootstrap_mirror(host_os() if os_release is None else os_release))
 
 
-def _bootstrap(codename: str) -> str:
-    """debootstrap --variant=minbase from the machine's own apt mirror, then docker import."""
-    mirrors = archive_mirrors()
-    if not mirrors:
-        raise HrtError("no Debian mirror in the apt sources (or $HRT_DEBIAN_MIRROR) to bootstrap the base image from")
-    tag = BASE_TAG.format(codename=codename)
-    progress.note(f"no registry answers: bootstrapping {tag} from {mirrors[0]} (debootstrap, ~1 min)")
+def _bootstrap(mirror: str) -> str:
+    """debootstrap --variant=minbase of bookworm, checked with Debian's archive keyring, then docker import."""
+    if not Path(KEYRING).is_file():
+        raise HrtError(f"{KEYRING} is missing: install debian-archive-keyring (debootstrap checks the "
+                       "mirror's signatures with it)")
+    progress.note(f"no registry answers: bootstrapping {BASE_TAG} from {mirror} (debootstrap, ~1 min)")
     with tempfile.TemporaryDirectory(prefix="hrt-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
         try:
-            subprocess.run(["debootstrap", "--variant=minbase", codename, str(root), mirrors[0]],
+            subprocess.run(["debootstrap", "--variant=minbase", f"--keyring={KEYRING}", SUITE, str(root), mirror],
                            check=True, capture_output=True, timeout=1200)
         except FileNotFoundError:
             raise HrtError("debootstrap is missing: run `make setup` (apt-get install debootstrap)") from None
         except subprocess.CalledProcessError as exc:
-            raise HrtError(f"debootstrap failed:\n{exc.stdout.decode()[-2000:]}{exc.stderr.decode()[-2000:]}") from None
+            raise HrtError(f"debootstrap of {SUITE} from {mirror} failed:\n"
+                           f"{exc.stdout.decode()[-2000:]}{exc.stderr.decode()[-2000:]}") from None
         tarball = Path(tmp) / "rootfs.tar"
         subprocess.run(["tar", "-C", str(root), "-cf", str(tarball), "."], check=True, timeout=600)
-        repo, _, tagname = tag.partition(":")
+        repo, _, tagname = BASE_TAG.partition(":")
         client().api.import_image(src=str(tarball), repository=repo, tag=tagname,
                                   changes=[f"LABEL {LABEL}=base", 'CMD ["/bin/bash"]'])
-    return tag
+    return BASE_TAG
 
 
 def _derived(name: str, dockerfile: str, parent: str) -> str:

@@ -1,7 +1,7 @@
 """JUnit XML for CI from `hrt check`/`hrt test` results (junitparser writes the format).
 
-One testcase per checked variant. Only a verdict that contradicts its expectation is a failure;
-untestable is a skip with its reason, so a CI run fails exactly when a verdict is wrong.
+One testcase per checked variant. A verdict that contradicts its expectation is a failure; untestable is
+a skip with its reason, except under `--strict` (CI), where untestable where a verdict was expected fails.
 """
 from pathlib import Path
 
@@ -10,11 +10,11 @@ from junitparser import Failure, JUnitXml, Properties, Property, Skipped, TestCa
 from .result import CheckResult
 
 
-def testcase(r: CheckResult) -> TestCase:
+def testcase(r: CheckResult, strict: bool = False) -> TestCase:
     tc = TestCase(f"{r.case}[{r.haproxy}]", classname=r.case.split("/")[0], time=round(r.seconds, 1))
-    if r.mismatch:
-        tc.result = [Failure(f"{r.mismatch}: expected {r.expected}, got {r.verdict}: {r.reason[:500]}",
-                             type_=r.mismatch)]
+    failure = r.failure(strict)
+    if failure:
+        tc.result = [Failure(f"{failure}: expected {r.expected}, got {r.verdict}: {r.reason[:500]}", type_=failure)]
     elif r.verdict == "untestable":
         tc.result = [Skipped(f"untestable: {r.reason[:500]}")]
     props = Properties()
@@ -27,10 +27,10 @@ def testcase(r: CheckResult) -> TestCase:
     return tc
 
 
-def write_junit(path: Path, results: list[CheckResult], name: str) -> Path:
+def write_junit(path: Path, results: list[CheckResult], name: str, strict: bool = False) -> Path:
     suite = TestSuite(name)
     for r in results:
-        suite.add_testcase(testcase(r))
+        suite.add_testcase(testcase(r, strict))
     xml = JUnitXml()
     xml.add_testsuite(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,16 @@ class CheckResult:
             return ""
         return "regression" if self.verdict == "reproduced" else "did not reproduce"
 
+    @property
+    def untested(self) -> bool:
+        """Untestable where a verdict was expected: `--strict` (CI) fails it, so no cell goes green untested.
+        A case that says a build is untestable on purpose expects "untestable", which is not this."""
+        return self.verdict == "untestable" and self.expected in ("reproduced", "held")
+
+    def failure(self, strict: bool) -> str:
+        """Why this result fails the run ("" when it does not)."""
+        return self.mismatch or ("untested" if strict and self.untested else "")
+
     def exposure(self) -> tuple[int, float] | None:
         """(crashes, seconds of load) over the counted runs whose scenario recorded notes["exposure_s"]
         (a probabilistic case's opt-in: seconds of load until the end of the run or the crash)."""

@@ -1,12 +1,5 @@
 """Shared fixtures. Integration tests build real HAProxy releases in containers (cached across runs)."""
-import os
-from pathlib import Path
-
 import pytest
-
-SHARED_INDEX = Path(__file__).resolve().parents[2] / "shared" / "catalog" / "haproxy-releases.json"
-if not os.environ.get("HRT_RELEASE_INDEX") and SHARED_INDEX.exists():
-    os.environ["HRT_RELEASE_INDEX"] = str(SHARED_INDEX)
 
 # The two releases Debian's archive serves upstream tarballs of: buildable on any fresh machine.
 ARCHIVE_RELEASES = ["3.0.11", "2.6.12"]

@@ -2,6 +2,7 @@
 import re
 import signal
 
+from ..cores import core_pattern, why_lost
 from ..dockerenv import run_in_container
 from .base import Finding, Oracle
 
@@ -102,7 +103,8 @@ class Crash(Oracle):
             fired, other = self._signature(log, bt, sig_ok, details)
         if fired and self.options.get("require_core") and not run.cores:
             return Finding(self.name, False, "worker died but no core was written",
-                           inconclusive="no core file (check ulimit -c and kernel.core_pattern)",
+                           inconclusive="no core file: " + (why_lost(core_pattern()) or
+                                                            "kernel.core_pattern is relative; check ulimit -c"),
                            details=details, evidence=evidence)
         parts = []
         if signals:
@@ -136,7 +138,7 @@ class Crash(Oracle):
             lacking = [f for f in want_stack if f not in funcs]
             details["stack_missing"] = lacking
             if not bt:
-                missing.append("a core backtrace")
+                missing.append("a core backtrace" + (f" ({lost})" if (lost := why_lost(core_pattern())) else ""))
             elif lacking:
                 missing.append("frames " + ", ".join(lacking))
         details["signature_missing"] = missing

@@ -63,15 +63,26 @@ def test_unknown_version_suggests_near_ones():
 
 def test_unreachable_source_lists_what_was_tried(tmp_path):
     env = {"HRT_CACHE": str(tmp_path), "HRT_GIT_MIRRORS": "", "HRT_DEBIAN_MIRROR": "http://127.0.0.1:9/debian"}
-    p = hrt("check", "canary-crash/no-crash", "--haproxy", "2.8.5", "--json", env=env)
-    out = json.loads(p.stdout)
-    assert out["verdict"] == "untestable"
-    assert p.returncode == 0  # untestable contradicts no expectation
+    for argv in (("check", "canary-crash/no-crash", "--haproxy", "2.8.5", "--json"), ("build", "2.8.5"),
+                 ("test", "2.8.5", "--case", "canary-crash/no-crash")):
+        p = hrt(*argv, env=env)
+        assert p.returncode == 2, argv   # the input cannot be resolved: a usage error, never a green skip
+        assert p.stdout == "" or "verdict" not in p.stdout
+        for tried in ("cache", "haproxy.org", "127.0.0.1:9", "HRT_GIT_MIRRORS", "tar:"):
+            assert tried in p.stderr, p.stderr
     assert not list(tmp_path.glob("src/*.tar.gz"))
-    p = hrt("build", "2.8.5", env=env)
-    assert p.returncode == 2
-    for tried in ("cache", "haproxy.org", "127.0.0.1:9", "HRT_GIT_MIRRORS", "tar:"):
-        assert tried in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("spec,says", [("git:/nonexistent/haproxy@v3.0.11", "/nonexistent/haproxy"),
+                                       ("git:{mirror}@no-such-ref-xyz", "no-such-ref-xyz"),
+                                       ("tar:/nonexistent/haproxy.tar.gz", "no such file")])
+def test_unresolvable_sources_are_usage_errors(tmp_path, spec, says):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    spec = spec.format(mirror=repo)
+    p = hrt("check", "canary-crash/no-crash", "--haproxy", spec, "--strict", env={"HRT_CACHE": str(tmp_path)})
+    assert p.returncode == 2, p.stderr
+    assert says in p.stderr, p.stderr
 
 
 def test_docker_missing_says_how_to_start_it():

@@ -232,7 +232,14 @@ def test_bad_affected_from(env):
 
 def test_bad_branch_status(env):
     d = env(MINIMAL + '[branches."2.8"]\nstatus = "fixed"\n')
-    expect_error(d, "branches.2.8.status", "'affected' or 'not-affected'")
+    expect_error(d, "branches.2.8.status", "affected, not-affected, untestable", "'fixed'")
+
+
+@pytest.mark.parametrize("value,fragments", [('["2.9.1"]', ("branches.2.8.untestable[0]", "a release of 2.8")),
+                                             ('"2.8.8"', ("branches.2.8.untestable", "expected list"))])
+def test_untestable_releases_must_be_releases_of_their_branch(env, value, fragments):
+    d = env(MINIMAL + f'[branches."2.8"]\nuntestable = {value}\n')
+    expect_error(d, *fragments)
 
 
 def test_unknown_branch_field(env):

@@ -1,12 +1,11 @@
 import json
-from pathlib import Path
 
 import pytest
 
+from harness import catalog
 from harness.catalog import TARBALL_URL, Release, ReleaseIndex
 from harness.errors import HrtError, UnknownVersion
 
-SHARED_CATALOG = Path(__file__).resolve().parents[3] / "shared" / "catalog" / "haproxy-releases.json"
 
 COMBINED = {
     "about": "test copy",
@@ -142,18 +141,43 @@ def test_online_index_uses_fresh_cache_without_network(tmp_path, monkeypatch):
     monkeypatch.setattr("harness.catalog.requests.get", no_network)
     idx = ReleaseIndex.load(["2.8"])
     assert idx.get("2.8.5").sha256 == "5" * 64
-    assert ReleaseIndex.load().branches() == ["2.8"]  # cached branches are found without naming them
 
 
-@pytest.mark.skipif(not SHARED_CATALOG.is_file(), reason="shared catalog not beside the checkout")
-def test_real_shared_catalog(monkeypatch):
-    monkeypatch.setenv("HRT_RELEASE_INDEX", str(SHARED_CATALOG))
-    idx = ReleaseIndex.load()
+def test_shipped_index_is_the_offline_default(monkeypatch):
+    """No HRT_RELEASE_INDEX, no network (haproxy.org unreachable): the copy in the package answers."""
+    monkeypatch.delenv("HRT_RELEASE_INDEX", raising=False)
+    monkeypatch.setattr(catalog, "INDEX_URL", "http://127.0.0.1:9/{branch}/releases.json")
+    idx = ReleaseIndex.load(["3.0"])
     r = idx.get("3.0.11")
-    assert r.sha256.startswith("a133e2d5")
-    assert r.sha256.endswith("3ae783")
-    assert r.branch == "3.0"
+    assert r.sha256.startswith("a133e2d5") and r.sha256.endswith("3ae783")
     assert r.url == "https://www.haproxy.org/download/3.0/src/haproxy-3.0.11.tar.gz"
-    assert {"2.6", "2.8", "3.0"} <= set(idx.branches())
-    rs = idx.releases("2.8")
-    assert rs and rs[0].version == max((r.version for r in rs), key=lambda v: tuple(map(int, v.split("."))))
+    assert "shipped" in idx.origin
+    assert {"2.6", "2.8", "2.9", "3.0"} <= set(ReleaseIndex.load().branches())
+    rs = idx.releases("3.0")
+    assert rs[0].version == max((r.version for r in rs), key=lambda v: tuple(map(int, v.split("."))))
+
+
+def test_branch_unknown_online_and_shipped_says_how_to_provide_one(monkeypatch):
+    monkeypatch.delenv("HRT_RELEASE_INDEX", raising=False)
+    monkeypatch.setattr(catalog, "INDEX_URL", "http://127.0.0.1:9/{branch}/releases.json")
+    with pytest.raises(HrtError, match="HRT_RELEASE_INDEX"):
+        ReleaseIndex.load(["1.8"])
+
+
+def test_refresh_rewrites_the_shipped_copy_from_the_online_indexes(tmp_path, monkeypatch, http_server):
+    shipped = tmp_path / "shipped.json"
+    shipped.write_text(json.dumps({"about": "x", "as_of": "2000-01-01", "releases": [
+        {"version": "2.8.0", "branch": "2.8", "sha256": "0" * 64, "date": "", "url": "u"}]}))
+    monkeypatch.setattr(catalog, "SHIPPED", shipped)
+    monkeypatch.setattr(catalog, "INDEX_URL", http_server.base + "/{branch}/releases.json")
+    http_server.files["/2.8/releases.json"] = json.dumps(PER_BRANCH).encode()
+    http_server.files["/3.0/releases.json"] = json.dumps(
+        {"branch": "3.0", "releases": {"3.0.0": {"sha256": "3" * 64, "date": "2024-05-29"}}}).encode()
+    catalog.refresh_shipped(["3.0"])
+    data = json.loads(shipped.read_text())
+    assert data["about"] == "x" and data["as_of"] != "2000-01-01"
+    assert [r["version"] for r in data["releases"]] == ["2.8.0", "2.8.4", "2.8.5", "2.8.10", "3.0.0"]
+    http_server.files.clear()          # offline now: a refresh must fail, never write a partial copy
+    with pytest.raises(HrtError):
+        catalog.refresh_shipped()
+    assert len(json.loads(shipped.read_text())["releases"]) == 5

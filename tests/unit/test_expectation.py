@@ -180,3 +180,13 @@ def test_expect_git_uses_ancestry(history):
     v = variant(branches={"2.8": {"fixed_in": "2.8.1"}}, fix_commits=[c["B"]])
     assert expect(v, git_src(repo, c["A"]), "2.8.5-0a1b2c3").verdict == "reproduced"
     assert expect(v, git_src(repo, c["C"]), "2.8.0-0a1b2c3").verdict == "held"
+
+
+def test_untestable_on_purpose_releases_and_branches():
+    v = variant({"2.8": {"fixed_in": "2.8.8", "untestable": ["2.8.8"], "evidence": "2.8.8 does not link"},
+                 "2.9": {"status": "untestable", "evidence": "the wait state does not exist"}})
+    e = for_release(v, "2.8.8")
+    assert e.verdict == "untestable" and "2.8.8 does not link" in e.why
+    assert for_release(v, "2.8.9").verdict == "held" and for_release(v, "2.8.7").verdict == "reproduced"
+    e = for_release(v, "2.9.6")
+    assert e.verdict == "untestable" and "branch 2.9" in e.why and "wait state" in e.why

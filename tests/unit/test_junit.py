@@ -34,3 +34,14 @@ def test_properties_carry_the_verdict_and_runs(tmp_path):
     tc = cases(write_junit(tmp_path / "junit.xml", [r], "check"))["tcp-leak-2.8/recipe[2.8.13]"]
     props = {p.name: p.value for p in tc.child(Properties)}
     assert props["verdict"] == "reproduced" and props["runs"] == "1/2" and props["version"] == "2.8.13-0a1b2c3"
+
+
+def test_strict_makes_untested_cells_failures(tmp_path):
+    lost = result(expected="reproduced", verdict="untestable", verdicts=("untestable",), reason="no core file")
+    on_purpose = result(expected="untestable", verdict="untestable", verdicts=("untestable",), reason="no build")
+    on_purpose.haproxy = "2.8.8"
+    got = cases(write_junit(tmp_path / "junit.xml", [lost, on_purpose], "check", strict=True))
+    (failure,) = got["tcp-leak-2.8/recipe[2.8.13]"].result
+    assert isinstance(failure, Failure) and failure.type == "untested" and "no core file" in failure.message
+    (skipped,) = got["tcp-leak-2.8/recipe[2.8.8]"].result
+    assert isinstance(skipped, Skipped)

@@ -85,3 +85,17 @@ def test_full_and_dump(tmp_path):
     p = tmp_path / "result.json"
     r.dump(p)
     assert json.loads(p.read_text())["verdict"] == "held"
+
+
+@pytest.mark.parametrize("expected,verdict,strict_failure", [
+    ("reproduced", "untestable", "untested"),      # CI must not read a lost core or a failed build as green
+    ("held", "untestable", "untested"),
+    ("untestable", "untestable", ""),              # the case says this build is untestable on purpose
+    ("unknown", "untestable", ""),                 # nothing was expected
+    ("held", "reproduced", "regression"),
+    ("held", "held", ""),
+])
+def test_strict_fails_untestable_where_a_verdict_was_expected(expected, verdict, strict_failure):
+    r = result(expected=expected, verdict=verdict)
+    assert r.failure(strict=True) == strict_failure
+    assert r.failure(strict=False) == r.mismatch
