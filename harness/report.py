@@ -1,6 +1,7 @@
 """`hrt report RESULTS_DIR` (and the page `hrt test` writes): one self-contained HTML page.
 
-Plots are embedded as data URIs and text evidence inline, so the page still reads when it is downloaded
+It leads with the answer (knownbugs.py: per known bug and HAProxy, affected or not and what to upgrade
+to; the harness's self-check apart), then the case × version verdicts and the evidence. Plots are embedded as data URIs and text evidence inline, so the page still reads when it is downloaded
 alone from a CI run's artifacts; cores and logs stay links beside it.
 """
 import base64
@@ -12,18 +13,12 @@ from pathlib import Path
 
 import jinja2
 
+from .knownbugs import known_bugs, mismatch
 from .paths import slug
 from .series import side_by_side
 
 TEMPLATES = Path(__file__).resolve().parent / "report_templates"
 VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def _mismatch(r: dict) -> str:
-    known = ("reproduced", "held")
-    if r["expected"] in known and r["verdict"] in known and r["verdict"] != r["expected"]:
-        return "regression" if r["verdict"] == "reproduced" else "did not reproduce"
-    return ""
 
 
 def _rebase(path: str, result_dir: Path) -> str:
@@ -111,7 +106,7 @@ def write_report(root: Path, results: list[dict] | None = None, name: str = "") 
     root = root.resolve()
     results = load_results(root) if results is None else results
     for r in results:
-        r["mismatch"] = _mismatch(r)
+        r["mismatch"] = mismatch(r)
         r["anchor"] = slug(f"{r['case']}@{_column(r)}")
     out = root / slug(name) / "report.html" if name else root / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,8 +117,10 @@ def write_report(root: Path, results: list[dict] | None = None, name: str = "") 
     env.filters["brief"] = lambda v: v if isinstance(v, (int, float, str)) and len(str(v)) < 200 \
         else json.dumps(v, indent=1, default=str)[:3000]
     rows, columns, cells = grid(results)
+    kb_columns, bugs, controls = known_bugs(results)
     html = env.get_template("report.html.j2").render(
         results=results, rows=rows, columns=columns, cells=cells, comparisons=comparisons(results),
+        kb_columns=kb_columns, bugs=bugs, controls=controls,
         mismatches=sum(bool(r["mismatch"]) for r in results), generated=time.strftime("%Y-%m-%d %H:%M:%S"))
     out.write_text(html)
     return out

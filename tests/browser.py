@@ -1,7 +1,7 @@
 """Headless Chromium (Debian's `chromium`, installed by `make setup`) as a person's eyes on the HTML report.
 
 `look` loads the page in the real browser and returns what it rendered: the DOM after layout, with every
-image's decoded size and every table cell's box, plus a screenshot kept under results/ for CI's artifacts.
+image's decoded size, every table cell's box and colour and where each table starts, plus a screenshot kept under results/ for CI's artifacts.
 """
 import json
 import os
@@ -19,6 +19,11 @@ PROBE = """<script>window.addEventListener("load", () => {
     cells: [...document.querySelectorAll("#verdicts td.cell")].map(td => ({case: td.dataset.case,
              haproxy: td.dataset.haproxy, verdict: td.dataset.verdict, text: td.innerText, box: box(td),
              background: getComputedStyle(td).backgroundColor})),
+    answers: [...document.querySelectorAll("td.answer")].map(td => ({table: td.closest("table").id,
+             case: td.dataset.case, haproxy: td.dataset.haproxy, tone: td.dataset.tone, text: td.innerText,
+             box: box(td), background: getComputedStyle(td).backgroundColor})),
+    tops: Object.fromEntries(["known-bugs", "self-check", "verdicts"].map(id => [id,
+             document.getElementById(id) ? Math.round(document.getElementById(id).getBoundingClientRect().top) : null])),
   };
   const out = document.createElement("pre"); out.id = "hrt-probe"; out.textContent = JSON.stringify(facts);
   document.body.appendChild(out);

@@ -3,6 +3,7 @@ what a real browser shows of it (headless Chromium; the screenshot is kept under
 import json
 from pathlib import Path
 
+from harness.knownbugs import known_bugs, summary_text
 from harness.report import comparisons, grid, load_results, write_report
 from harness.series import Series
 from tests.browser import look
@@ -112,3 +113,85 @@ def test_an_untestable_check_without_runs_is_kept_for_the_report(tmp_path, monke
     assert "no source reachable" in r["reason"]
     _, columns, cells = grid([r])
     assert columns == ["2.8.26"] and cells[("tcp-leak-2.8/recipe", "2.8.26")]["verdict"] == "untestable"
+
+
+def known(case, haproxy, verdict, expected, version=None, reason="why"):
+    return result(case, haproxy, verdict, expected, version=version or haproxy) | {"reason": reason}
+
+
+ONE_HAPROXY = [
+    known("tcp-leak-2.8/recipe", "2.8.13", "reproduced", "reproduced"),
+    known("tcp-leak-2.8/no-timeout-server", "2.8.13", "reproduced", "reproduced"),
+    known("lua-filter-2.9/shared-state", "2.8.13", "reproduced", "held"),
+    known("lua-filter-2.9/mixed-load", "2.8.13", "held", "held"),
+    known("peers-appctx-3.0/fin", "2.8.13", "untestable", "unknown", reason="trigger not reached: no wait state"),
+    known("quic-uaf-2.9/close", "2.8.13", "held", "held"),
+    known("canary-crash/sigsegv", "2.8.13", "reproduced", "reproduced"),
+    known("canary-crash/no-crash", "2.8.13", "reproduced", "held"),
+    known("gone-case/x", "2.8.13", "held", "unknown"),
+]
+
+
+def test_the_answer_for_one_haproxy():
+    columns, bugs, controls = known_bugs(ONE_HAPROXY)
+    assert [c.key for c in columns] == ["2.8.13"]
+    cells = {row.case: row.cells["2.8.13"] for row in bugs}
+    assert [row.case for row in bugs][:2] == ["lua-filter-2.9", "tcp-leak-2.8"]   # contradictions, then affected
+    assert (cells["tcp-leak-2.8"].tone, cells["tcp-leak-2.8"].label, cells["tcp-leak-2.8"].advice) == \
+        ("affected", "affected, as expected", "upgrade to 2.8.14")
+    assert cells["lua-filter-2.9"].tone == "contradiction" and "shared-state" in cells["lua-filter-2.9"].why
+    assert (cells["peers-appctx-3.0"].tone, cells["peers-appctx-3.0"].why) == ("untested", "trigger not reached: no wait state")
+    assert (cells["quic-uaf-2.9"].label, cells["quic-uaf-2.9"].advice) == ("not affected, as expected", "fixed in 2.8.8")
+    assert cells["gone-case"].label == "not affected"
+    tcp = next(row for row in bugs if row.case == "tcp-leak-2.8")
+    assert tcp.upstream_label == "haproxy#2754" and tcp.fixed_in == {"3.0": "3.0.6", "2.8": "2.8.14"}
+    assert {row.case: row.cells["2.8.13"].tone for row in controls} == {
+        "canary-crash/no-crash": "contradiction", "canary-crash/sigsegv": "clear",
+        "tcp-leak-2.8/no-timeout-server": "clear"}
+
+
+def test_hrt_test_first_lines_say_the_same():
+    text = summary_text(ONE_HAPROXY)
+    lines = text.splitlines()
+    assert lines[0] == "Known bugs in HAProxy 2.8.13:"
+    tcp = next(line for line in lines if "tcp-leak-2.8" in line)
+    assert tcp.lstrip().startswith("affected, as expected") and "haproxy#2754" in tcp
+    assert "upgrade to 2.8.14 (fix fbc3de6e9, 67f675663, f55508ab6)" in tcp
+    assert "could not test" in next(line for line in lines if "peers-appctx-3.0" in line)
+    assert lines[-1].startswith("  harness self-check: 2/3 controls as expected; canary-crash/no-crash")
+    assert "[" not in text.replace("[quic]", "") and "[bold red]" in summary_text(ONE_HAPROXY, markup=True)
+
+
+def test_the_answer_across_versions_marks_the_first_fixed_release():
+    rs = [known("tcp-leak-2.8/recipe", "2.8.13", "reproduced", "reproduced"),
+          known("tcp-leak-2.8/recipe", "2.8", "held", "held", version="2.8.25-5cf5d0683"),
+          known("tcp-leak-2.8/recipe", "2.8.14", "held", "held")]
+    columns, (row,), _ = known_bugs(rs)
+    assert [(c.key, c.label) for c in columns] == [("2.8.13", "2.8.13"), ("2.8.14", "2.8.14"), ("2.8", "2.8 (2.8.25)")]
+    assert [(row.cells[c.key].advice, row.cells[c.key].first_fixed) for c in columns] == [
+        ("upgrade to 2.8.14", False), ("fixed in 2.8.14", True), ("fixed in 2.8.14", False)]
+
+
+def test_the_report_leads_with_the_answer_in_a_real_browser(tmp_path):
+    rs = ONE_HAPROXY + [known("tcp-leak-2.8/recipe", "2.8", "held", "held", version="2.8.25")]
+    page = write_report(tmp_path, rs, name="answer")
+    seen = look(page, ROOT / "results" / "screenshots" / "report-answer-unit.png")
+    tops = seen["tops"]
+    assert tops["known-bugs"] < tops["self-check"] < tops["verdicts"], tops
+    cells = {(a["table"], a["case"], a["haproxy"]): a for a in seen["answers"]}
+    red = cells[("known-bugs", "lua-filter-2.9", "2.8.13")]
+    amber = cells[("known-bugs", "tcp-leak-2.8", "2.8.13")]
+    green = cells[("known-bugs", "tcp-leak-2.8", "2.8")]
+    grey = cells[("known-bugs", "peers-appctx-3.0", "2.8.13")]
+    assert "upgrade to 2.8.14" in amber["text"] and "fixed in 2.8.14" in green["text"]
+    assert "could not test" in grey["text"] and "trigger not reached" in grey["text"]
+
+    def rgb(c):
+        return tuple(int(x) for x in c["background"][4:-1].split(","))
+    assert len({rgb(c) for c in (red, amber, green, grey)}) == 4
+    r, g, b = rgb(red)
+    assert r > 200 and g < 200 and b < 200, "a contradiction is red"
+    r, g, b = rgb(amber)
+    assert r > 240 and g > 200 and b < 200, "affected as expected is amber, not an error colour"
+    assert cells[("self-check", "canary-crash/no-crash", "2.8.13")]["tone"] == "contradiction"
+    assert all(c["box"][0] > 100 for c in seen["answers"])
