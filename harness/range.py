@@ -17,11 +17,12 @@ import tomlkit
 
 from . import progress
 from .case import Variant, find
-from .errors import CaseError, SourceUnavailable
+from .errors import CaseError, ChecksumMismatch, SourceUnavailable
 from .spec import version_key
 from .stats import zero_hit_bound
 
 LEFT = {"first affected": "held", "first fixed": "reproduced"}    # the verdict below each boundary
+MEASURED = ("measured_from", "affected_from", "fixed_in", "status", "evidence")   # what --write owns
 ROW = "  {version:<8} {role:<6} {build:<11} {build_s:>7} {runs:>5} {run_s:>6} {verdict:<10} {reason}"
 
 
@@ -256,7 +257,7 @@ def check_release(variant: Variant, version: str, runs: int | None, profile: str
     started = time.monotonic()
     try:
         prepared = prepare(version, prof, images)
-    except SourceUnavailable as exc:
+    except (SourceUnavailable, ChecksumMismatch) as exc:   # skipped like a build that fails
         check_error(variant, version, prof, exc, time.monotonic() - started)   # kept for `hrt report`
         return Step(version, "untestable", build="no source", build_s=round(time.monotonic() - started, 1),
                     reason=str(exc))
@@ -279,8 +280,8 @@ def run_range(variant: Variant, branch: str, runs: int | None = None, profile: s
 
 
 def write_entry(variant: Variant, branch: str, entry: dict) -> Path:
-    """Replace the branch's table in the case's case.toml with entry, leaving the rest of the file as it was:
-    the variant's own `[variants.V.branches."X.Y"]` when the variant has its own branches, else the case's."""
+    """Replace the measured keys of the branch's table in the case's case.toml with entry (other keys and the
+    rest of the file as they were): the variant's own `[variants.V.branches."X.Y"]` when the variant has its own branches, else the case's."""
     path = variant.case.path / "case.toml"
     doc = tomlkit.parse(path.read_text())
     own = doc.get("variants", {}).get(variant.name, {}) if variant.name else {}
@@ -291,8 +292,9 @@ def write_entry(variant: Variant, branch: str, entry: dict) -> Path:
             doc.add(tomlkit.nl())
             doc["branches"] = tomlkit.table(is_super_table=True)
         parent = doc["branches"]
+    kept = {k: v for k, v in parent.get(branch, {}).items() if k not in MEASURED}   # e.g. `untestable`
     table = tomlkit.inline_table() if isinstance(parent, tomlkit.items.InlineTable) else tomlkit.table()
-    table.update(entry)
+    table.update({k: v for k, v in entry.items() if k != "evidence"} | kept | {"evidence": entry["evidence"]})
     parent[branch] = table
     path.write_text(tomlkit.dumps(doc))
     return path

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.case import find, load_case
+from harness.cli import main
 from harness.errors import CaseError
 from harness.range import Step, pick_variant, search, write_entry
 
@@ -160,11 +161,20 @@ def test_write_goes_to_the_variants_own_branches_and_creates_missing_tables(tmp_
     path = case_dir / "case.toml"
     v = load_case(case_dir).variant("mixed-load")
     write_entry(v, "2.8", {"fixed_in": "2.8.9", "evidence": "e"})
+    write_entry(v, "2.6", {"fixed_in": "2.6.17", "evidence": "f"})
     data = tomllib.loads(path.read_text())
     assert data["variants"]["mixed-load"]["branches"]["2.8"] == {"fixed_in": "2.8.9", "evidence": "e"}
+    assert data["variants"]["mixed-load"]["branches"]["2.6"] == {"fixed_in": "2.6.17", "untestable": ["2.6.12"],
+                                                                 "evidence": "f"}   # keys it does not measure kept
     assert data["branches"]["2.8"]["fixed_in"] == "2.8.8"               # the case's own entry is untouched
     case_dir = tmp_path / "canary-crash"
     shutil.copytree(ROOT / "cases" / "canary-crash", case_dir)
     v = load_case(case_dir).variant("sigsegv")
     write_entry(v, "3.0", {"status": "not-affected", "evidence": "e"})
     assert load_case(case_dir).branches["3.0"]["status"] == "not-affected"
+
+
+def test_usage_errors_exit_2_before_any_check(capsys):
+    assert main(["range", "quic-uaf-2.9", "--branch", "2.9"]) == 2      # three variants: name one
+    assert main(["range", "tcp-leak-2.8", "--branch", "28"]) == 2
+    assert "--branch expects X.Y" in capsys.readouterr().err
