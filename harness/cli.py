@@ -185,7 +185,7 @@ def cmd_range(args) -> int:
         if result.entry() is None:
             status = 1
         elif args.write:
-            progress.note(f'[branches."{branch}"] written to {write_entry(variant, branch, result.entry())}')
+            progress.note(f"branch {branch}'s entry written to {write_entry(variant, branch, result.entry())}")
     return status
 
 
