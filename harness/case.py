@@ -1,5 +1,6 @@
 """Case metadata: one `case.toml` per reported bug, validated on load with errors naming file and field."""
 import importlib.util
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -8,16 +9,19 @@ from pathlib import Path
 from .errors import CaseError
 from .oracles import REGISTRY
 from .paths import CASES_DIR, CONFIGS_DIR
+from .power import Rate
 from .profiles import PROFILES
 from .spec import RELEASE_RE
 
 VERDICTS = ("reproduced", "held")
 CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "requires", "runs", "timeout",
              "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
-             "branches", "variants", "notes", "files"}
+             "branches", "variants", "notes", "files", "rate"}
 # A variant may reproduce a different bug of the same report: its own fixing/introducing commits.
 VARIANT_KEYS = {"params", "expect", "oracles", "runs", "timeout", "haproxy_args", "profile", "title",
-                "fix_commits", "introduced_by", "branches"}
+                "fix_commits", "introduced_by", "branches", "rate"}
+# The bad builds' measured reproduction rate (lower 95% bound) a held verdict's power is computed against.
+RATE_KEYS = {"per", "lower95", "evidence", "param", "target", "why", "model"}
 # `untestable`: releases measured untestable on purpose (no build, trigger path absent); `status =
 # "untestable"`: the whole branch (its `evidence` says why). Neither gets a CI cell; `--strict` accepts them.
 BRANCH_KEYS = {"affected_from", "fixed_in", "measured_from", "status", "evidence", "untestable"}
@@ -46,6 +50,7 @@ class Variant:
     fix_commits: tuple = ()
     introduced_by: tuple = ()
     branches: dict = field(default_factory=dict)
+    rate: Rate | None = None
 
     @property
     def id(self) -> str:
@@ -152,6 +157,38 @@ def _branches(path: Path, where: str, raw) -> dict:
     return out
 
 
+def _rate(path: Path, where: str, raw, params: dict) -> Rate | None:
+    """`rate = { per, lower95, evidence, [param], [target, why] }`: per "run", "second" or a unit the scenario
+    counts; a per-second/unit rate names the param that sets a run's exposure."""
+    if raw is None:
+        return None
+    w = f"{where}rate"
+    _type(path, "", raw, dict, w)
+    _check_keys(path, w, raw, RATE_KEYS)
+    per = raw.get("per")
+    if not isinstance(per, str) or not per:
+        _fail(path, f"{w}.per", f'expected "run", "second" or a unit of work, got {per!r}')
+    lower = _number(path, f"{w}.lower95", raw.get("lower95"), float)
+    model = raw.get("model", "binomial" if per == "run" else "poisson")
+    if model not in ("binomial", "poisson") or (per == "run" and model != "binomial"):
+        _fail(path, f"{w}.model", f'expected "binomial" (per run or unit) or "poisson" (per second or unit), got {model!r}')
+    if not (0 < lower <= (1 if model == "binomial" else math.inf)):
+        _fail(path, f"{w}.lower95", f"expected a rate > 0{' and <= 1 (a probability)' if model == 'binomial' else ''}, "
+                                    f"got {lower}")
+    evidence = raw.get("evidence")
+    if not isinstance(evidence, str) or not evidence.strip():
+        _fail(path, f"{w}.evidence", "the measured runs behind the bound are required")
+    param = raw.get("param", "")
+    if per != "run" and param not in params:
+        _fail(path, f"{w}.param", f"a per-{per} rate names the param that sets a run's exposure; {param!r} is not a param")
+    target = raw.get("target")
+    if target is not None:
+        target = _number(path, f"{w}.target", target, float)
+        if not (0 < target < 1) or not str(raw.get("why", "")).strip():
+            _fail(path, f"{w}.target", "expected a power in (0, 1) with its reason in `why`")
+    return Rate(per, lower, evidence, param, target, str(raw.get("why", "")), model)
+
+
 def _commits(path: Path, where: str, value, name: str) -> tuple:
     """A commit id or a list of them (an introduction cherry-picked onto stable branches has several)."""
     items = ([value] if value else []) if isinstance(value, str) else _type(path, where, value, list, name)
@@ -219,10 +256,12 @@ def load_case(directory: Path) -> Case:
             tuple(v.get("haproxy_args", common["haproxy_args"])), v.get("profile", profile),
             _commits(path, w, v.get("fix_commits", list(case.fix_commits)), "fix_commits"),
             _commits(path, w, v.get("introduced_by", list(case.introduced_by)), "introduced_by"),
-            {**branches, **_branches(path, w, v.get("branches", {}))}))
+            {**branches, **_branches(path, w, v.get("branches", {}))},
+            _rate(path, w, v.get("rate", data.get("rate")), {**params, **v.get("params", {})})))
+
     if not variants:
         variants.append(Variant(case, "", params, _expect(path, "", data.get("expect", "")), base_oracles,
-                                **common))
+                                **common, rate=_rate(path, "", data.get("rate"), params)))
     object.__setattr__(case, "variants", tuple(variants))
     return case
 

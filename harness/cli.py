@@ -73,12 +73,14 @@ def _print_table(results, strict: bool = False) -> None:
         failure = r.failure(strict)
         note = f"{failure.upper()}: {r.reason}" if failure == "untested" else failure.upper() if failure \
             else (r.reason if r.verdict == "untestable" else r.bound_text())
-        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict}",
+        if r.verdict == "held":   # every held states how likely it was to catch the bug (harness/power.py)
+            note = f"{r.power_text()}; {note}" if not failure else note
+        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict_text}",
                       f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", note[:90])
     OUT.print(table)
 
 
-def _run_checks(variants, spec, runs, profile, as_json) -> list:
+def _run_checks(variants, spec, runs, profile, as_json, power=None) -> list:
     """A source that cannot be resolved (no release, no ref, no file) stops here with exit 2: it is the
     caller's input that is wrong, and a CI cell must not read it as a skipped, green check."""
     from .images import ensure_images
@@ -90,12 +92,12 @@ def _run_checks(variants, spec, runs, profile, as_json) -> list:
         prof = profile or v.profile
         if prof not in prepared:
             prepared[prof] = prepare(spec, prof, images)
-        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof])
+        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof], power=power)
         results.append(r)
         if as_json:
             print(json.dumps(r.to_json()), flush=True)
         # on stderr in both modes: a held verdict of a probabilistic case states its bound here
-        progress.note(f"{r.case}: {r.verdict} (expected {r.expected}) {r.reason[:300]}")
+        progress.note(f"{r.case}: {r.verdict_text} (expected {r.expected}) {r.reason[:300]}")
     return results
 
 
@@ -110,7 +112,7 @@ def _status(args, results) -> int:
 
 
 def cmd_check(args) -> int:
-    results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json)
+    results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json, args.power)
     if not args.json:
         _print_table(results, args.strict)
     _write_junit(args, results, f"check-{args.case}-{args.haproxy}")
@@ -122,7 +124,7 @@ def cmd_test(args) -> int:
         variants = [v for c in args.case for v in find(c)]
     else:
         variants = [v for c in all_cases() for v in c.variants]
-    results = _run_checks(variants, args.spec, args.runs, args.profile, False)
+    results = _run_checks(variants, args.spec, args.runs, args.profile, False, args.power)
     from .knownbugs import summary_text
     OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
     _print_table(results, args.strict)
@@ -232,7 +234,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="run one case against one HAProxy")
     s.add_argument("case", help="CASE or CASE/VARIANT")
     s.add_argument("--haproxy", required=True, metavar="SPEC")
-    s.add_argument("--runs", type=int)
+    s.add_argument("--runs", type=int, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
+                                               "(default 0.999, or the case's own stated target)")
     s.add_argument("--profile")
     s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
@@ -242,7 +246,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
     s.add_argument("spec")
     s.add_argument("--case", action="append")
-    s.add_argument("--runs", type=int)
+    s.add_argument("--runs", type=int, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
+                                               "(default 0.999, or the case's own stated target)")
     s.add_argument("--profile")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
     s.add_argument("--strict", action="store_true",

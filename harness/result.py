@@ -1,7 +1,9 @@
 """The outcome of `hrt check` for one variant: a result object with domain checks and DESIGN.md's JSON."""
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
+from . import power as pw
 from .stats import exposure_text, wilson, zero_hit_bound
 
 
@@ -31,6 +33,8 @@ class CheckResult:
     runs: list = field(default_factory=list)       # RunOutcome
     seconds: float = 0.0
     evidence: list = field(default_factory=list)
+    power_rate: pw.Rate | None = None       # the bad builds' measured rate (case.toml `rate`), if any
+    power_target: float | None = None
 
     @property
     def reproduced_runs(self) -> int:
@@ -96,6 +100,37 @@ class CheckResult:
             return ""
         return f"{sum(int(r.notes['exposure_count']) for r in runs):,} {runs[0].notes.get('exposure_unit', 'events')}"
 
+    def power(self) -> float | None:
+        """Chance that this check's measured exposure would have reproduced a bad build (a lower bound)."""
+        if self.power_rate is None or not self.counted_runs:
+            return None
+        return self.power_rate.power(pw.reached(self.power_rate, self.runs))
+
+    @property
+    def weak(self) -> bool:
+        """A held whose exposure fell short of its target power (never reported as a strong held)."""
+        p = self.power()
+        return self.verdict == "held" and p is not None and p < (self.power_target or pw.DEFAULT_POWER)
+
+    @property
+    def verdict_text(self) -> str:
+        return f"held (weak, power {_floor3(self.power())})" if self.weak else self.verdict
+
+    def power_text(self) -> str:
+        """"power 0.999 against 0.11/s (3.0.3: ...)"; "weak: ..." with the exposure reached and needed."""
+        if self.power_rate is None:
+            return "power unknown (no measured bad-build rate)"
+        p, rate = self.power(), self.power_rate
+        if p is None:
+            return ""
+        text = f"power {_floor3(p)} against {rate.text()}"
+        if not self.weak:
+            return text
+        target = self.power_target or pw.DEFAULT_POWER
+        got, need = pw.reached(rate, self.runs), rate.needed(target)
+        return (f"weak: {text}, target {target}: {pw.exposure_text(rate, got)} of "
+                f"{pw.exposure_text(rate, need)} reached")
+
     def to_json(self) -> dict:
         """Exactly the keys DESIGN.md promises (a contract with CI and users' scripts)."""
         return {"case": self.case, "haproxy": self.haproxy, "version": self.version, "commit": self.commit,
@@ -108,8 +143,17 @@ class CheckResult:
         """Everything, for the result.json kept beside the evidence."""
         d = self.to_json()
         d.update(expected_why=self.expected_why, reason=self.reason, bound=self.bound_text(),
+                 power=self.power(), power_target=self.power_target, power_weak=self.weak,
+                 power_text=self.power_text() if self.verdict == "held" else "",
+                 power_rate=asdict(self.power_rate) if self.power_rate else None,
+                 exposure_reached=pw.reached(self.power_rate, self.runs) if self.power_rate else None,
                  run_details=[asdict(r) for r in self.runs])
         return d
 
     def dump(self, path) -> None:
         path.write_text(json.dumps(self.full(), indent=1, default=str))
+
+
+def _floor3(p: float) -> str:
+    """Power shown rounded down (0.9986 is not "0.999"), at most 3 decimals."""
+    return f"{math.floor(p * 1000 + 1e-9) / 1000:g}"

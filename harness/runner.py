@@ -1,6 +1,7 @@
 """The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import progress
@@ -12,6 +13,7 @@ from .images import Images, ensure_images
 from .instance import HAProxyInstance, socket_paths
 from .oracles import REGISTRY
 from .paths import results_dir, slug
+from .power import plan as power_plan
 from .result import CheckResult, RunOutcome
 from .sources import Source, resolve
 from .spec import parse_spec
@@ -166,8 +168,10 @@ def prepare(spec_text: str, profile: str, images: Images | None = None) -> tuple
 
 
 def check(variant: Variant, spec_text: str, runs: int | None = None, profile: str | None = None,
-          images: Images | None = None, prepared=None) -> CheckResult:
-    """Run one variant `runs` times against one HAProxy; one reproduction makes it reproduced."""
+          images: Images | None = None, prepared=None, power: float | None = None) -> CheckResult:
+    """Run one variant against one HAProxy; one reproduction makes it reproduced. Without `runs`, the exposure
+    is what the variant's measured rate needs for `power` (harness/power.py) and the check stops at the first
+    reproduction; `runs` fixes the count (every run is made, e.g. to measure a rate)."""
     profile = profile or variant.profile
     images = images or ensure_images()
     started = time.monotonic()
@@ -178,6 +182,8 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
     version = b.features.version if b else source.version
     exp = expect(variant, source, version)
     result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable")
+    plan = power_plan(variant, runs, power)
+    result.power_rate, result.power_target = variant.rate, plan.target
     if b is None:
         result.reason = why_not
     else:
@@ -185,9 +191,13 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
         if missing:
             result.reason = f"{version} ({profile}) lacks {', '.join(missing)} (from haproxy -vv)"
         else:
-            for i in range(1, (runs or variant.runs) + 1):
-                progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{runs or variant.runs}")
-                result.runs.append(run_once(variant, b, images, spec_text, i))
+            planned = replace(variant, timeout=plan.timeout)
+            for i in range(1, plan.runs + 1):
+                progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{plan.runs}"
+                              + "".join(f", {k} = {v}" for k, v in plan.params.items()))
+                result.runs.append(run_once(planned, b, images, spec_text, i, plan.params))
+                if result.runs[-1].verdict == "reproduced" and not plan.fixed:
+                    break   # syzbot's rule: one reproduction is the verdict
             _summarise(result)
     result.seconds = time.monotonic() - started
     return _kept(variant, result)
@@ -204,7 +214,7 @@ def _summarise(result: CheckResult) -> None:
         result.reason = next(r.reason for r in result.runs if r.verdict == "reproduced")
     elif counted:
         result.verdict = "held"
-        result.reason = f"{result.bound_text()}; " + counted[-1].reason
+        result.reason = f"{result.bound_text()}; {result.power_text()}; " + counted[-1].reason
     else:
         result.verdict = "untestable"
         result.reason = result.runs[-1].reason
