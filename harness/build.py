@@ -23,6 +23,7 @@ from .features import Features, parse_vv
 from .images import Images, ensure_images
 from .paths import cache_dir
 from .profiles import make_args, missing_options, tree_version
+from .runtime import Runtime, check_binary, for_file, missing_libraries
 from .sources import Source
 
 BUILD_TIMEOUT = 1800
@@ -40,9 +41,10 @@ class FeatureMissing(HrtError):
 class Build:
     source: Source
     profile: str
-    binary: Path
+    binary: Path | None       # the host file, when there is one (not for deb:/image:)
     directory: Path
     features: Features
+    runtime: Runtime          # how and where it runs
     seconds: float = 0.0      # 0 when reused from the cache
     ccache: str = ""          # "hits/calls" of a fresh build
 
@@ -86,17 +88,35 @@ def _ccache_hits(log: str) -> str:
     return f"{m.group(1)}/{m.group(2)}" if m else ""
 
 
-def read_features(images: Images, binary: Path) -> Features:
-    status, out = run_in_container(images.runtime, ["/hrt/haproxy", "-vv"], {binary.parent: ("/hrt", "ro")}, 60)
+def read_features(runtime: Runtime) -> Features:
+    status, out = run_in_container(runtime.image, ["-vv"], runtime.mounts, 60, entrypoint=[runtime.exe])
     if status != 0:
-        raise HrtError(f"{binary} -vv failed (exit {status}):\n{out[-2000:]}")
+        raise HrtError(f"{runtime.exe} in {runtime.image[:19]} -vv failed (exit {status}):\n{out[-2000:]}")
     return parse_vv(out)
+
+
+def prebuilt(source: Source, profile: str, images: Images) -> Build:
+    """bin:PATH — exactly that file, in the runtime image when it has every library the file links."""
+    check_binary(source.binary)
+    runtime = for_file(source.binary, images.runtime)
+    _, ldd = run_in_container(images.runtime, [runtime.exe], runtime.mounts, 60, entrypoint=["ldd"])
+    missing = missing_libraries(ldd)
+    if missing:
+        raise FeatureMissing(f"{source.binary} links libraries hrt's runtime image (Debian bookworm) lacks: "
+                             f"{', '.join(missing)}; test it where they exist: image:REF (an image holding it) "
+                             "or deb:VERSION for a Debian package")
+    runtime = Runtime(runtime.image, runtime.exe, runtime.mounts, identity={"file": str(source.binary),
+                                                                             "sha256": source.identity[7:]})
+    return Build(source, profile, source.binary, source.binary.parent, read_features(runtime), runtime)
 
 
 def build(source: Source, profile: str = "default", images: Images | None = None) -> Build:
     images = images or ensure_images()
     if source.binary:  # bin:PATH — nothing to build, features from -vv
-        return Build(source, profile, source.binary, source.binary.parent, read_features(images, source.binary))
+        return prebuilt(source, profile, images)
+    if source.spec.kind in ("deb", "image"):
+        from .packaged import packaged_build
+        return packaged_build(source, profile, images)
     key = build_key(source, profile, images.builder)
     root = cache_dir() / "builds"
     root.mkdir(exist_ok=True)
@@ -105,7 +125,8 @@ def build(source: Source, profile: str = "default", images: Images | None = None
         meta = out_dir / "build.json"
         if meta.exists():
             binary = out_dir / "haproxy"
-            return Build(source, profile, binary, out_dir, parse_vv((out_dir / "vv.txt").read_text()))
+            return Build(source, profile, binary, out_dir, parse_vv((out_dir / "vv.txt").read_text()),
+                         for_file(binary, images.runtime))
         return _build_fresh(source, profile, images, out_dir, key)
 
 
@@ -145,7 +166,7 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         staging.mkdir()
         shutil.copy2(tree / "haproxy", staging / "haproxy")
         shutil.copy2(log_path, staging / "build.log")
-        features = read_features(images, staging / "haproxy")
+        features = read_features(for_file(staging / "haproxy", images.runtime))
         (staging / "vv.txt").write_text(features.vv)
         (staging / "build.json").write_text(json.dumps({
             "identity": source.identity, "version": source.version, "commit": source.commit,
@@ -154,6 +175,7 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         staging.replace(out_dir)
         progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s (ccache hits {hits or '?'}) "
                       f"-> {out_dir}/haproxy")
-        return Build(source, profile, out_dir / "haproxy", out_dir, features, seconds, hits)
+        return Build(source, profile, out_dir / "haproxy", out_dir, features, for_file(out_dir / "haproxy", images.runtime),
+                     seconds, hits)
     finally:
         shutil.rmtree(work, ignore_errors=True)

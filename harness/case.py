@@ -258,7 +258,6 @@ def load_case(directory: Path) -> Case:
             _commits(path, w, v.get("introduced_by", list(case.introduced_by)), "introduced_by"),
             {**branches, **_branches(path, w, v.get("branches", {}))},
             _rate(path, w, v.get("rate", data.get("rate")), {**params, **v.get("params", {})})))
-
     if not variants:
         variants.append(Variant(case, "", params, _expect(path, "", data.get("expect", "")), base_oracles,
                                 **common, rate=_rate(path, "", data.get("rate"), params)))

@@ -61,7 +61,7 @@ def cmd_build(args) -> int:
     if b is None:
         print(why, file=sys.stderr)
         return 1
-    print(b.binary)
+    print(b.binary or f"{b.runtime.exe} in image {b.runtime.image[:19]} {json.dumps(b.runtime.identity)}")
     print(b.features.vv)
     return 0
 
@@ -73,9 +73,12 @@ def _print_table(results, strict: bool = False) -> None:
         failure = r.failure(strict)
         note = f"{failure.upper()}: {r.reason}" if failure == "untested" else failure.upper() if failure \
             else (r.reason if r.verdict == "untestable" else r.bound_text())
+        if r.reading:   # a packaged HAProxy: the verdict read against its upstream version
+            note = f"{r.reading}; {note}"
+        expected = f"by version: {r.by_version}" if r.by_version else r.expected
         if r.verdict == "held":   # every held states how likely it was to catch the bug (harness/power.py)
             note = f"{r.power_text()}; {note}" if not failure else note
-        table.add_row(r.case, r.haproxy, r.version, r.expected, f"[{style}]{r.verdict_text}",
+        table.add_row(r.case, r.haproxy, r.version, expected, f"[{style}]{r.verdict_text}",
                       f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", note[:90])
     OUT.print(table)
 
@@ -240,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--profile")
     s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
+    s.add_argument("--haproxy-path", metavar="PATH", help="image:REF only: where HAProxy is in the image")
     s.add_argument("--strict", action="store_true",
                    help="exit 1 also when a check with an expectation is untestable (CI: nothing goes green untested)")
     s.set_defaults(func=cmd_check)
@@ -251,6 +255,7 @@ def parser() -> argparse.ArgumentParser:
                                                "(default 0.999, or the case's own stated target)")
     s.add_argument("--profile")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
+    s.add_argument("--haproxy-path", metavar="PATH", help="image:REF only: where HAProxy is in the image")
     s.add_argument("--strict", action="store_true",
                    help="exit 1 also when a check with an expectation is untestable (CI: nothing goes green untested)")
     s.set_defaults(func=cmd_test)
@@ -294,6 +299,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "haproxy_path", None):   # image:REF whose HAProxy is not where images keep it
+        attr = "haproxy" if args.command == "check" else "spec"
+        if not getattr(args, attr).startswith("image:"):
+            parser().error("--haproxy-path applies to image:REF only")
+        setattr(args, attr, f"{getattr(args, attr)}#{args.haproxy_path}")
     signal.signal(signal.SIGTERM, _sigterm)
     try:
         return args.func(args)

@@ -86,3 +86,28 @@ def bootstrap_mirror(os_release: dict) -> str:
         f"no registry answers and {host} names no Debian mirror to bootstrap the hrt images (Debian bookworm) "
         "from: set HRT_DEBIAN_MIRROR to one, e.g. HRT_DEBIAN_MIRROR=http://deb.debian.org/debian "
         "(or make debian:bookworm-slim pullable)")
+
+
+SUITES = ("bookworm", "bookworm-updates", "bookworm-security")
+
+
+def suite_sources(os_release: dict) -> list[str]:
+    """apt lines for the bookworm suites a package image installs from (with the security suite, where
+    Debian's current `haproxy` lives): $HRT_DEBIAN_MIRROR / $HRT_DEBIAN_SECURITY_MIRROR, else a Debian
+    host's own entries. [] elsewhere: the registry's debian:bookworm-slim names its suites itself."""
+    lines = []
+    main = os.environ.get("HRT_DEBIAN_MIRROR", "").rstrip("/")
+    security = os.environ.get("HRT_DEBIAN_SECURITY_MIRROR", "").rstrip("/")
+    if main:
+        lines += [f"deb {main} {s} main" for s in SUITES[:2]]
+    if security:
+        lines.append(f"deb {security} bookworm-security main")
+    if lines or not is_debian(os_release):
+        return lines
+    for path in SOURCES:
+        for uri, suites, components in _entries(path):
+            for suite in suites:
+                line = f"deb {uri.rstrip('/')} {suite} main"
+                if suite in SUITES and "main" in components and line not in lines:
+                    lines.append(line)
+    return lines

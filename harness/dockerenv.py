@@ -60,14 +60,20 @@ def remove_leftovers() -> int:
 
 
 def run_in_container(image: str, command: list[str], mounts: dict, timeout: int, log_path: Path | None = None,
-                     workdir: str = "/", on_line=None) -> tuple[int, str]:
-    """Run a one-shot container, stream its output to log_path, always remove it."""
-    ctr = client().containers.run(image, command, detach=True, labels=labels("oneshot"), working_dir=workdir,
-                                  volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
-                                  network_mode="none")
+                     workdir: str = "/", on_line=None, network: str = "none",
+                     entrypoint: list[str] | None = None) -> tuple[int, str]:
+    """Run a one-shot container, stream its output to log_path, always remove it.
+
+    network: "none" (no network at all), "container:<id>" (a sidecar in another container's namespace) or
+    "bridge" (apt in the package images: Debian's archive, never test traffic). entrypoint: the program
+    to run instead of the image's own (a user's image may have one)."""
+    ctr = client().containers.create(image, command, labels=labels("oneshot"), working_dir=workdir,
+                                     volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
+                                     network_mode=network, entrypoint=entrypoint)
     out = []
     deadline = time.monotonic() + timeout
     try:
+        ctr.start()
         log = open(log_path, "w") if log_path else None
         try:
             for chunk in ctr.logs(stream=True, follow=True):

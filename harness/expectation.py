@@ -10,10 +10,14 @@ UNKNOWN = "unknown"
 UNTESTABLE = "untestable"   # the case says this build cannot be tested (no build, no trigger path)
 
 
+PACKAGED = ("deb", "image", "bin")   # what people deploy: the upstream version is a hint (backports)
+
+
 @dataclass(frozen=True)
 class Expectation:
     verdict: str      # "reproduced" | "held" | "unknown" | "untestable"
     why: str
+    by_version: str = ""   # packaged builds: what the upstream version alone would say
 
 
 def release_of(version: str) -> str | None:
@@ -71,9 +75,20 @@ def for_commit(variant: Variant, source: Source) -> Expectation:
     return Expectation("reproduced", "lacks every fixing commit" + (f", contains {starts[:12]}" if starts else ""))
 
 
+def upstream_release(version: str) -> str | None:
+    """X.Y.Z at the front of a packaged HAProxy's version (2.6.12-1+deb12u4, 2.8.13-1c6b6d6)."""
+    m = re.match(r"^(\d+\.\d+\.\d+)(?![\d.])", version)
+    return m.group(1) if m else None
+
+
 def expect(variant: Variant, source: Source, built_version: str) -> Expectation:
     if variant.expect:
         return Expectation(variant.expect, "fixed by the case (a control)")
+    if source.spec.kind in PACKAGED:   # distributions backport fixes: the measured verdict decides
+        release = upstream_release(built_version)
+        hint = for_release(variant, release) if release else Expectation(UNKNOWN, "no upstream version")
+        return Expectation(UNKNOWN, f"by version: {hint.verdict} ({hint.why}); packaged builds may carry "
+                                    "backported fixes, so the measured verdict decides", hint.verdict)
     release = source.version if source.spec.kind == "release" else release_of(built_version)
     if release and release_of(release) and source.spec.kind != "git":
         return for_release(variant, release)

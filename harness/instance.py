@@ -17,7 +17,6 @@ from .images import Images
 from .netns import NetNS
 from .runtime_api import MasterCLI, RuntimeAPI
 
-BIN_DIR = "/hrt"
 WORK_DIR = "/work"
 STOP_TIMEOUT = 10
 
@@ -54,13 +53,12 @@ class HAProxyInstance:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _mounts(self) -> dict:
-        return {self.build.binary.parent: (BIN_DIR, "ro"), self.workdir: (WORK_DIR, "rw")}
+        return {**self.build.runtime.mounts, self.workdir: (WORK_DIR, "rw")}
 
     def check(self) -> None:
         """`haproxy -c` first; a refusal carries HAProxy's message and the numbered config."""
-        status, out = run_in_container(self.images.runtime,
-                                       [f"{BIN_DIR}/haproxy", "-c", "-f", f"{WORK_DIR}/haproxy.cfg"],
-                                       self._mounts(), 60, workdir=WORK_DIR)
+        status, out = run_in_container(self.build.runtime.image, ["-c", "-f", f"{WORK_DIR}/haproxy.cfg"],
+                                       self._mounts(), 60, workdir=WORK_DIR, entrypoint=[self.build.runtime.exe])
         if status != 0:
             raise ConfigRejected(f"haproxy -c rejected the config for {self.name} ({self.build.version})",
                                  out, self.config_text, str(self.workdir / "haproxy.cfg"))
@@ -68,10 +66,10 @@ class HAProxyInstance:
     def start(self, ready_timeout: float = 20) -> "HAProxyInstance":
         self.check()
         nofile = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 20000)
-        cmd = [f"{BIN_DIR}/haproxy", "-W", "-db", "-f", f"{WORK_DIR}/haproxy.cfg", "-S", f"{WORK_DIR}/master.sock",
-               *self.extra_args]
+        args = ["-W", "-db", "-f", f"{WORK_DIR}/haproxy.cfg", "-S", f"{WORK_DIR}/master.sock", *self.extra_args]
         self.container = client().containers.run(
-            self.images.runtime, cmd, detach=True, name=f"hrt-{self.name}-{os.getpid()}-{int(time.time()*1000)%100000}",
+            self.build.runtime.image, args, entrypoint=[self.build.runtime.exe], detach=True,
+            name=f"hrt-{self.name}-{os.getpid()}-{int(time.time()*1000)%100000}",
             labels=labels(self.name), working_dir=WORK_DIR, init=True, cap_add=["SYS_PTRACE"],
             network_mode=self.network,
             ulimits=[Ulimit(name="core", soft=-1, hard=-1), Ulimit(name="nofile", soft=nofile, hard=nofile)],
@@ -151,10 +149,12 @@ class HAProxyInstance:
         self.stop()
 
     def exec(self, argv: list[str], timeout: float) -> tuple[int, str]:
-        """Run a tool of the runtime image (wrk, h2load, ss) inside the container: same namespaces,
-        bounded by `timeout` (the tool is wrapped in coreutils `timeout`, so nothing outlives it)."""
-        res = self.container.exec_run(["timeout", "-k", "2", str(int(timeout)), *argv], demux=False)
-        return res.exit_code, res.output.decode(errors="replace")
+        """Run a tool of hrt's runtime image (wrk, h2load, ss) in HAProxy's network namespace, with the work
+        dir at /work: a sidecar container, so a user's image (image:REF) needs none of these tools.
+        Bounded by `timeout` (coreutils `timeout` inside, the container's own bound outside)."""
+        return run_in_container(self.images.runtime, ["timeout", "-k", "2", str(int(timeout)), *argv],
+                                {self.workdir: (WORK_DIR, "rw")}, int(timeout) + 10,
+                                network=f"container:{self.container.id}")
 
     # --- process views ---------------------------------------------------------------------------
     def host_pid(self) -> int:

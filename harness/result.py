@@ -35,6 +35,8 @@ class CheckResult:
     evidence: list = field(default_factory=list)
     power_rate: pw.Rate | None = None       # the bad builds' measured rate (case.toml `rate`), if any
     power_target: float | None = None
+    by_version: str = ""          # packaged builds: the expectation from the upstream version alone
+    identity: dict = field(default_factory=dict)   # what exactly ran: package version, image digest, file sha256
 
     @property
     def reproduced_runs(self) -> int:
@@ -59,6 +61,17 @@ class CheckResult:
         if self.matches:
             return ""
         return "regression" if self.verdict == "reproduced" else "did not reproduce"
+
+    @property
+    def reading(self) -> str:
+        """For a packaged HAProxy, what the verdict means next to its upstream version."""
+        if not self.by_version:
+            return ""
+        if self.verdict == "reproduced":
+            return "affected"
+        if self.verdict == "held":
+            return "fix present (backported)" if self.by_version == "reproduced" else "not affected"
+        return "could not test"
 
     @property
     def untested(self) -> bool:
@@ -147,6 +160,7 @@ class CheckResult:
                  power_text=self.power_text() if self.verdict == "held" else "",
                  power_rate=asdict(self.power_rate) if self.power_rate else None,
                  exposure_reached=pw.reached(self.power_rate, self.runs) if self.power_rate else None,
+                 by_version=self.by_version, reading=self.reading, identity=self.identity,
                  run_details=[asdict(r) for r in self.runs])
         return d
 

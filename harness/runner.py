@@ -181,7 +181,8 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
         return check_error(variant, spec_text, profile, exc, time.monotonic() - started)
     version = b.features.version if b else source.version
     exp = expect(variant, source, version)
-    result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable")
+    result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable",
+                         by_version=exp.by_version, identity=b.runtime.identity if b else {})
     plan = power_plan(variant, runs, power)
     result.power_rate, result.power_target = variant.rate, plan.target
     if b is None:

@@ -190,5 +190,7 @@ def resolve(spec: Spec, index_loader=ReleaseIndex.load) -> Source:
         return git_source(spec)
     if spec.kind == "tar":
         return tar_source(spec)
+    if spec.kind in ("deb", "image"):   # installed or found when "built" (harness/packaged.py)
+        return Source(spec, f"{spec.kind}:{spec.value}", "unknown", spec.text)
     path = Path(spec.value)
     return Source(spec, f"sha256:{sha256_of(path)}", "unknown", str(path), binary=path)

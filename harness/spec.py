@@ -7,11 +7,13 @@ from .errors import HrtError
 
 RELEASE_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 BRANCH_RE = re.compile(r"^(\d+)\.(\d+)$")
+# a Debian package version (2.6.12-1+deb12u4) or a suite name (bookworm, bookworm-security)
+DEB_RE = re.compile(r"^(?:\d[\w.+~:-]*|[a-z]+(?:-[a-z]+)?)$")
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str          # "release" | "branch" | "git" | "tar" | "bin"
+    kind: str          # "release" | "branch" | "git" | "tar" | "bin" | "deb" | "image"
     value: str         # version, branch, repository path/URL, tarball or binary path
     ref: str = ""      # git ref for kind "git"
     text: str = ""
@@ -41,9 +43,13 @@ def parse_spec(text: str) -> Spec:
             if not os.path.isfile(path):
                 raise HrtError(f"bad SPEC {text!r}: no such file {path}")
             return Spec(kind, path, text=text)
+    if text.startswith("deb:") and DEB_RE.match(text[4:]):
+        return Spec("deb", text[4:], text=text)
+    if text.startswith("image:") and len(text) > 6:
+        return Spec("image", text[6:], text=text)
     raise HrtError(
         f"bad SPEC {text!r}: expected X.Y.Z (release), X.Y (newest of a branch), "
-        "git:REPO@REF, tar:PATH or bin:PATH"
+        "git:REPO@REF, tar:PATH, bin:PATH, deb:VERSION|SUITE (a Debian package) or image:REF (a Docker image)"
     )
 
 

@@ -10,6 +10,7 @@ WORKER_EXIT_RE = re.compile(r"(?:Current )?worker (?:#\d+ )?\((\d+)\) exited wit
 FATAL_RE = re.compile(r"FATAL: bug condition \"(.*?)\" matched at ([^\s]+)")
 ASAN_RE = re.compile(r"ERROR: AddressSanitizer: ([\w-]+)")
 PANIC_RE = re.compile(r"(?m)^.*?(Thread \d+ is about to kill the process\.?|PANIC! Thread \d+.*)$")
+NO_SYMBOLS_RE = re.compile(r"\(No debugging symbols found in \S*haproxy\)|No symbol table is loaded")
 NOISE_FRAMES = re.compile(r"^(raise|abort|__GI_|__pthread_kill|pthread_kill|__restore_rt|killpg|kill|"
                           r"__libc_|_IO_|ha_panic|ha_thread_dump|ha_backtrace|__sanitizer|__asan|__interceptor)")
 
@@ -42,11 +43,17 @@ def signature(bt: str, depth: int = 4) -> str:
 
 
 def backtrace(run, core) -> str:
-    cmd = ["gdb", "-batch", "-nx", "-ex", "set pagination off", "-ex", "echo == crashing thread ==\\n",
-           "-ex", "bt", "-ex", "echo == all threads ==\\n", "-ex", "thread apply all bt",
-           "/hrt/haproxy", f"/work/{core.name}"]
-    _, out = run_in_container(run.images.runtime, cmd, {run.build.binary.parent: ("/hrt", "ro"),
-                                                         core.parent: ("/work", "ro")}, 180)
+    """gdb on the core, where the binary's libraries are: hrt's runtime image, a package image made from
+    it, or a user's image read as sysroot. A binary without symbols gets its backtrace all the same, and
+    the text says so in its first line."""
+    image, gdb, mounts = run.build.runtime.gdb(run.images.runtime, core.parent)
+    cmd = [*gdb[:-1], "-ex", "set pagination off", "-ex", "echo == crashing thread ==\\n", "-ex", "bt",
+           "-ex", "echo == all threads ==\\n", "-ex", "thread apply all bt", gdb[-1], f"/work/{core.name}"]
+    _, out = run_in_container(image, cmd[1:], mounts, 180, entrypoint=cmd[:1])
+    crashing = out.split("== all threads ==")[0]
+    if NO_SYMBOLS_RE.search(out) or " in ?? (" in crashing:
+        out = (f"== symbols missing: {run.build.runtime.exe} is stripped (frames ?? or exported names only; "
+               f"debug symbols: {run.build.runtime.identity.get('debug_symbols', 'none found')}) ==\n") + out
     return out
 
 
