@@ -170,7 +170,8 @@ def known_bugs(results: list[dict]) -> tuple[list[Column], list[Row], list[Row]]
     columns = []
     for c in sorted({r["haproxy"] for r in results}, key=key):
         resolved = {_release(r) for r in results if r["haproxy"] == c} - {"", c}
-        columns.append(Column(c, f"{c} ({', '.join(sorted(resolved))})" if resolved else c))
+        short = c if len(c) <= 32 else f"{c[:16]}…{c[-15:]}"   # bin:/long/path/haproxy
+        columns.append(Column(c, f"{short} ({', '.join(sorted(resolved))})" if resolved else short))
     bugs, controls = {}, {}
     for r in results:
         if is_control(r["case"]):
