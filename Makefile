@@ -42,3 +42,9 @@ bisect: setup
 		|| { echo "usage: make bisect CASE=... REPO=... FROM=... TO=... [RUNS=N] [PROFILE=P]"; exit 2; }
 	$(HRT) bisect $(CASE) --repo $(REPO) --from $(FROM) --to $(TO) $(if $(RUNS),--runs $(RUNS)) \
 		$(if $(PROFILE),--profile $(PROFILE)) $(BISECT_ARGS)
+
+# make ci-rehearsal: .github/workflows/hrt.yml under act, offline, as a sudo-capable user `runner` like
+# GitHub's (README, "CI and its rehearsal"; needs HRT_ACT_ACTIONS). Hours with the full matrix; not in `make test`.
+.PHONY: ci-rehearsal
+ci-rehearsal: $(VENV)/.installed
+	bash ci/rehearse.sh

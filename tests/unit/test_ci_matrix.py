@@ -184,3 +184,214 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-22.04\n    stepz: []\n")
     assert schema_check(bad).returncode != 0
+
+
+# --- The workflow's properties for GitHub's hosted runners (rehearsed offline by `make ci-rehearsal`) ---
+
+WORKFLOW = ROOT / ".github" / "workflows" / "hrt.yml"
+HEAVY = ("selftest", "check")   # the jobs that run hrt under sudo
+
+
+def workflow() -> dict:
+    from ruamel.yaml import YAML
+    return YAML(typ="safe").load(WORKFLOW.read_text())
+
+
+def steps(job: str) -> list[dict]:
+    return workflow()["jobs"][job]["steps"]
+
+
+def index_of(job: str, pred) -> list[int]:
+    return [i for i, s in enumerate(steps(job)) if pred(s)]
+
+
+def uses(s: dict, action: str) -> bool:
+    return s.get("uses", "").startswith(action + "@")
+
+
+def test_every_job_runs_on_ubuntu_24_04_with_a_timeout():
+    jobs = workflow()["jobs"]
+    assert set(jobs) == {"selftest", "matrix", "check", "report"}
+    for name, job in jobs.items():
+        assert job["runs-on"] == "ubuntu-24.04", name
+        assert isinstance(job.get("timeout-minutes"), int) and 0 < job["timeout-minutes"] <= 120, name
+
+
+def test_triggers_and_concurrency():
+    wf = workflow()
+    assert wf["on"]["push"] == {"branches": ["main"]}
+    assert "pull_request" in wf["on"] and "cells" in wf["on"]["workflow_dispatch"]["inputs"]
+    assert wf["concurrency"]["cancel-in-progress"] is True and "github.ref" in wf["concurrency"]["group"]
+
+
+def test_check_needs_the_selftest_and_the_matrix_and_report_joins():
+    jobs = workflow()["jobs"]
+    assert set(jobs["check"]["needs"]) == {"selftest", "matrix"}
+    assert jobs["check"]["strategy"]["fail-fast"] is False
+    assert set(jobs["report"]["needs"]) == {"matrix", "check"} and "always()" in jobs["report"]["if"]
+
+
+def test_no_expression_inside_a_run_script():
+    """Matrix values (and any other context) reach scripts through env: only, never spliced into shell."""
+    for name, job in workflow()["jobs"].items():
+        for s in job["steps"]:
+            assert "${{" not in s.get("run", ""), (name, s["run"])
+
+
+def test_setup_python_is_the_python_under_sudo_and_skipped_under_act():
+    for name, job in workflow()["jobs"].items():
+        sp = [s for s in job["steps"] if uses(s, "actions/setup-python")]
+        assert len(sp) == 1, name
+        assert sp[0]["if"] == "${{ !env.ACT }}" and sp[0]["with"]["python-version"] in ("3.11", "3.12")
+        for s in job["steps"]:
+            run = s.get("run", "")
+            if "make " in run:
+                assert 'PYTHON="$(command -v python3)"' in run, (name, run)
+            if "sudo" in run and "make" in run:
+                assert "sudo -E make" in run, (name, run)
+
+
+def test_core_pattern_is_set_before_any_check():
+    for job in HEAVY:
+        core = index_of(job, lambda s: "kernel.core_pattern=core" in s.get("run", ""))
+        work = index_of(job, lambda s: "make test" in s.get("run", "") or "hrt test" in s.get("run", ""))
+        assert len(core) == 1 and work and core[0] < work[0], job
+        s = steps(job)[core[0]]
+        assert "fs.suid_dumpable=1" in s["run"] and s["if"] == "env.HRT_REHEARSE_LOST_CORES != '1'"
+
+
+def test_matrix_job_fails_when_the_generator_fails():
+    gen = next(s for s in steps("matrix") if s.get("id") == "gen")
+    run = gen["run"]
+    assert run.startswith("set -euo pipefail") and "hrt matrix --format github > matrix.json" in run
+    assert "$(hrt" not in run and "$(.venv/bin/hrt" not in run
+    assert workflow()["jobs"]["matrix"]["outputs"]["matrix"] == "${{ steps.gen.outputs.matrix }}"
+
+
+def test_check_runs_its_group_strictly_from_env():
+    job = workflow()["jobs"]["check"]
+    assert job["env"] == {"HAPROXY": "${{ matrix.haproxy }}", "PROFILE": "${{ matrix.profile }}",
+                          "CASES": "${{ matrix.cases }}", "ROLES": "${{ matrix.roles }}", "NAME": "${{ matrix.name }}"}
+    run = next(s["run"] for s in job["steps"] if "hrt test" in s.get("run", ""))
+    assert '--strict --junit "results/$NAME/junit.xml"' in run and 'HRT_RESULTS="$PWD/results/$NAME"' in run
+    assert "set -euo pipefail" in run and 'tee "results/$NAME/verdicts.txt"' in run
+    summary = next(s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "always()" and "verdicts.txt" in summary["run"]
+
+
+def validate_step(env: dict) -> subprocess.CompletedProcess:
+    run = next(s["run"] for s in steps("check") if s.get("name") == "Validate the group")
+    return subprocess.run(["bash", "-c", run], env={"PATH": os.environ["PATH"], "ROLES": "r", **env},
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_the_check_job_refuses_values_outside_the_regexes():
+    good = {"HAPROXY": "2.8.13", "PROFILE": "default", "CASES": "tcp-leak-2.8 lua-filter-2.9", "NAME": "2.8.13-default"}
+    assert validate_step(good).returncode == 0
+    for key, bad in (("HAPROXY", "2.8.13; id"), ("HAPROXY", "2.8.x"), ("PROFILE", "ubsan"),
+                     ("CASES", "tcp-leak-2.8 $(id)"), ("NAME", "../x y"), ("CASES", "")):
+        r = validate_step({**good, key: bad})
+        assert r.returncode == 2, (key, bad, r.stdout)
+
+
+def test_caches_restore_first_and_save_always():
+    for job in HEAVY:
+        ss = steps(job)
+        restore = [i for i, s in enumerate(ss) if uses(s, "actions/cache/restore")]
+        save = [i for i, s in enumerate(ss) if uses(s, "actions/cache/save")]
+        setup = index_of(job, lambda s: "sudo -E make" in s.get("run", ""))[0]
+        assert restore and all(i < setup for i in restore) and save and all(i > setup for i in save), job
+        assert all(ss[i]["if"].startswith("always()") for i in save), job
+        load = index_of(job, lambda s: "docker load" in s.get("run", ""))
+        assert load and load[0] < setup, job
+    paths = {s["with"]["path"]: s["with"] for s in steps("check") if uses(s, "actions/cache/restore")}
+    assert set(paths) == {".hrt-cache/src", ".hrt-cache/ccache", ".hrt-images"}
+    assert paths[".hrt-cache/src"]["key"] == "hrt-src-${{ matrix.haproxy }}"
+    cc = paths[".hrt-cache/ccache"]
+    assert cc["key"].startswith("hrt-ccache-${{ matrix.profile }}-${{ hashFiles('harness/dockerfiles/**', "
+                                "'harness/build.py') }}-") and cc["key"].startswith(cc["restore-keys"])
+    assert "harness/images.py" in paths[".hrt-images"]["key"]
+
+
+def test_artifacts_per_group_overwritable_and_handed_back_first():
+    for name, job in workflow()["jobs"].items():
+        ss = job["steps"]
+        for i, s in enumerate(ss):
+            if not uses(s, "actions/upload-artifact"):
+                continue
+            assert s["with"]["overwrite"] is True and 0 < s["with"]["retention-days"] <= 30, name
+            if name in HEAVY:   # root-owned 0600 cores: chown + chmod before the upload
+                back = [j for j in range(i) if ss[j].get("run", "") == "bash ci/handback.sh ."]
+                assert back and ss[back[-1]]["if"] == "always()", name
+    up = next(s for s in steps("check") if uses(s, "actions/upload-artifact"))
+    assert up["with"]["name"] == "hrt-${{ matrix.name }}"
+    handback = (ROOT / "ci" / "handback.sh").read_text()
+    assert 'sudo chown -R "$(id -u):$(id -g)"' in handback and "chmod -R u+rw" in handback
+
+
+def test_report_downloads_each_artifact_apart_and_fails_on_a_missing_group():
+    ss = steps("report")
+    dl = next(s for s in ss if uses(s, "actions/download-artifact"))
+    assert "merge-multiple" not in dl["with"] and dl["with"]["pattern"] == "hrt-*"
+    assert "merge-multiple" not in WORKFLOW.read_text()
+    up = next(s for s in ss if uses(s, "actions/upload-artifact"))
+    assert not up["with"]["name"].startswith("hrt-"), "the joined report would be downloaded as a group"
+    miss = next(s for s in ss if "ci/cells.py missing" in s.get("run", ""))
+    assert miss["env"]["MATRIX"] == "${{ needs.matrix.outputs.matrix }}"
+
+
+GROUP = {"haproxy": "2.8.13", "profile": "default", "cases": "tcp-leak-2.8 lua-filter-2.9",
+         "roles": "tcp-leak-2.8: last affected; lua-filter-2.9: first fixed", "name": "2.8.13-default"}
+
+
+def cells(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "ci" / "cells.py"), *args], capture_output=True, text=True,
+                          timeout=30, env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_cells_select_validates_and_filters(tmp_path):
+    other = {**GROUP, "haproxy": "2.9.6", "profile": "quic", "cases": "quic-uaf-2.9", "name": "2.9.6-quic"}
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps({"include": [GROUP, other]}))
+    assert json.loads(cells("select", str(m), "").stdout) == {"include": [GROUP, other]}
+    assert json.loads(cells("select", str(m), "2.9.6-quic").stdout) == {"include": [other]}
+    r = cells("select", str(m), "2.9.6-quic 9.9-default")
+    assert r.returncode == 2 and "no such group: 9.9-default" in r.stderr
+    for bad in ({**GROUP, "haproxy": "2.8.13;id"}, {**GROUP, "profile": "ubsan"}, {**GROUP, "cases": "a b/c"},
+                {k: v for k, v in GROUP.items() if k != "roles"}):
+        m.write_text(json.dumps({"include": [bad]}))
+        assert cells("select", str(m), "").returncode == 2, bad
+    m.write_text("")   # what a failed `hrt matrix > matrix.json` leaves
+    assert cells("select", str(m), "").returncode == 2
+
+
+def test_cells_missing_names_a_group_without_results(tmp_path):
+    other = {**GROUP, "name": "2.8.14-default", "haproxy": "2.8.14"}
+    env = {"MATRIX": json.dumps({"include": [GROUP, other]})}
+    got = tmp_path / "hrt-2.8.13-default" / "2.8.13-default" / "tcp-leak-2.8" / "2.8.13-default" / "run"
+    got.mkdir(parents=True)
+    (got / "result.json").write_text("{}")
+    (tmp_path / "hrt-2.8.14-default").mkdir()   # an artifact without any result.json counts as missing
+    r = cells("missing", str(tmp_path), env=env)
+    assert r.returncode == 1 and "2.8.14-default" in r.stdout.splitlines()[-1], r.stdout
+    (tmp_path / "hrt-2.8.14-default" / "result.json").write_text("{}")
+    assert cells("missing", str(tmp_path), env=env).returncode == 0
+
+
+def test_cells_missing_finds_a_lone_artifact_unpacked_into_the_results_dir(tmp_path):
+    """download-artifact unpacks a single matching artifact into `path` itself (no hrt-<name>/ level)."""
+    env = {"MATRIX": json.dumps({"include": [GROUP]})}
+    assert cells("missing", str(tmp_path), env=env).returncode == 1
+    got = tmp_path / "2.8.13-default" / "tcp-leak-2.8" / "run"
+    got.mkdir(parents=True)
+    (got / "result.json").write_text("{}")
+    assert cells("missing", str(tmp_path), env=env).returncode == 0
+
+
+def test_ci_scripts_parse():
+    for sh in sorted((ROOT / "ci").glob("*.sh")):
+        r = subprocess.run(["bash", "-n", str(sh)], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, (sh.name, r.stderr)
+    mk = (ROOT / "Makefile").read_text()
+    assert "ci-rehearsal:" in mk and "bash ci/rehearse.sh" in mk
+    assert "ci-rehearsal" not in mk.split("\ntest:")[1].split("\n\n")[0], "the rehearsal is not part of make test"
