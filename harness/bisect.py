@@ -230,7 +230,7 @@ def bisect(case_sel: str, repo: str, from_ref: str, to_ref: str, runs: int | Non
                   f"{window} (git bisect --term-old={old} --term-new={new})")
     with tempfile.TemporaryDirectory(prefix="hrt-bisect-") as tmp:
         clone, log = Path(tmp) / "repo.git", Path(tmp) / "steps.jsonl"
-        subprocess.run(["git", "clone", "-q", "--bare", "--shared", str(src.git_dir), str(clone)],
+        subprocess.run(["git", "clone", "-q", "--bare", "--shared", "--", str(src.git_dir), str(clone)],
                        check=True, timeout=600)
         git = ["git", "-C", str(clone)]
         subprocess.run([*git, "bisect", "start", "--no-checkout", f"--term-old={old}", f"--term-new={new}", b, a],

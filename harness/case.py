@@ -118,6 +118,10 @@ def _number(path: Path, where: str, value, kind):
     return kind(value)
 
 
+def _type_name(kind) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
 def _oracles(path: Path, where: str, raw) -> tuple:
     out = []
     for i, o in enumerate(_type(path, where, raw, list, "oracles")):
@@ -127,6 +131,16 @@ def _oracles(path: Path, where: str, raw) -> tuple:
         if name not in REGISTRY:
             _fail(path, f"{w}.name", f"unknown oracle {name!r}; known: {', '.join(sorted(REGISTRY))}")
         opts = {k: v for k, v in o.items() if k not in ("name", "gate")}
+        cls = REGISTRY[name]
+        for key, value in opts.items():
+            if key not in cls.OPTIONS:
+                _fail(path, f"{w}.{key}", f"unknown option for oracle {name}; it takes: "
+                                          f"{', '.join(sorted(cls.OPTIONS)) or 'none'} (and gate)")
+            if not isinstance(value, cls.OPTIONS[key]) or (isinstance(value, bool) and cls.OPTIONS[key] is int):
+                _fail(path, f"{w}.{key}", f"expected {_type_name(cls.OPTIONS[key])}, got {value!r}")
+        for key in cls.REQUIRED:
+            if key not in opts:
+                _fail(path, f"{w}.{key}", f"oracle {name} needs this option")
         out.append(OracleSpec(name, bool(o.get("gate", True)), opts))
     if not any(o.gate for o in out):
         _fail(path, f"{where}oracles", "at least one oracle must gate the verdict")

@@ -1,10 +1,12 @@
 """`hrt` command line (a contract with users' scripts and CI). Exit: 0 all verdicts as expected, 1 a mismatch
-(or, with --strict, untestable where a verdict was expected), 2 setup/usage (an unresolvable source too)."""
+(or, with --strict, untestable where a verdict was expected), 2 setup/usage (an unresolvable source too),
+3 a check errored (an exception or a blocked scenario in the harness or a case), 130 interrupted."""
 import argparse
 import json
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from rich.console import Console
@@ -13,9 +15,12 @@ from rich.table import Table
 from . import progress
 from .case import all_cases, find
 from .errors import HrtError
+from .profiles import PROFILES
 
 OUT = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # tables: stdout
-VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow"}
+PROFILE_NAMES = list(PROFILES)
+EXIT_ERROR = 3   # a check could not be carried out (the harness or a case failed): no verdict
+VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow", "error": "bold magenta"}
 
 
 def _sigterm(signum, frame):
@@ -83,19 +88,27 @@ def _print_table(results, strict: bool = False) -> None:
     OUT.print(table)
 
 
-def _run_checks(variants, spec, runs, profile, as_json, power=None) -> list:
+def _run_checks(variants, spec, runs, profile, as_json, power=None, results=None) -> list:
     """A source that cannot be resolved (no release, no ref, no file) stops here with exit 2: it is the
-    caller's input that is wrong, and a CI cell must not read it as a skipped, green check."""
+    caller's input that is wrong, and a CI cell must not read it as a skipped, green check. Past that,
+    a fault in one variant's build or check is that variant's `error` outcome and the others go on
+    (like pytest's CallInfo); `results` fills as checks finish, so an interrupted caller still has them."""
     from .images import ensure_images
-    from .runner import check, prepare
+    from .runner import check, check_failed, prepare
+    from .sources import resolve
+    from .spec import parse_spec
     images = ensure_images()
+    source = resolve(parse_spec(spec))
     prepared = {}
-    results = []
+    results = [] if results is None else results
     for v in variants:
         prof = profile or v.profile
-        if prof not in prepared:
-            prepared[prof] = prepare(spec, prof, images)
-        r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof], power=power)
+        try:
+            if prof not in prepared:
+                prepared[prof] = prepare(spec, prof, images, source)
+            r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof], power=power)
+        except Exception as exc:
+            r = check_failed(v, spec, prof, exc, traceback.format_exc())
         results.append(r)
         if as_json:
             print(json.dumps(r.to_json()), flush=True)
@@ -111,14 +124,19 @@ def _write_junit(args, results, name: str) -> None:
 
 
 def _status(args, results) -> int:
-    return 1 if any(r.failure(args.strict) for r in results) else 0
+    """1: a verdict contradicts its expectation (or, --strict, a cell went untested); 3: a check errored."""
+    failures = {r.failure(args.strict) for r in results} - {""}
+    return 1 if failures - {"error"} else EXIT_ERROR if failures else 0
 
 
 def cmd_check(args) -> int:
-    results = _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json, args.power)
-    if not args.json:
-        _print_table(results, args.strict)
-    _write_junit(args, results, f"check-{args.case}-{args.haproxy}")
+    results = []
+    try:
+        _run_checks(find(args.case), args.haproxy, args.runs, args.profile, args.json, args.power, results)
+    finally:   # also on Ctrl-C: what was measured is shown and kept
+        if not args.json:
+            _print_table(results, args.strict)
+        _write_junit(args, results, f"check-{args.case}-{args.haproxy}")
     return _status(args, results)
 
 
@@ -127,14 +145,18 @@ def cmd_test(args) -> int:
         variants = [v for c in args.case for v in find(c)]
     else:
         variants = [v for c in all_cases() for v in c.variants]
-    results = _run_checks(variants, args.spec, args.runs, args.profile, False, args.power)
-    from .knownbugs import summary_text
-    OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
-    _print_table(results, args.strict)
-    from .paths import results_dir
-    from .report import write_report
-    progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
-    _write_junit(args, results, f"test-{args.spec}")
+    results = []
+    try:
+        _run_checks(variants, args.spec, args.runs, args.profile, False, args.power, results)
+    finally:   # every verdict already measured reaches the table, the report and JUnit, whatever happened
+        if results:
+            from .knownbugs import summary_text
+            from .paths import results_dir
+            from .report import write_report
+            OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
+            _print_table(results, args.strict)
+            progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
+            _write_junit(args, results, f"test-{args.spec}")
     return _status(args, results)
 
 
@@ -218,6 +240,16 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs >= 1, got {text!r}")
+    return n
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hrt", description="HAProxy regression harness")
     sub = p.add_subparsers(dest="command", required=True)
@@ -232,15 +264,15 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_versions)
     s = sub.add_parser("build", help="build (or reuse) and print the binary's location and -vv")
     s.add_argument("spec")
-    s.add_argument("--profile", default="default")
+    s.add_argument("--profile", choices=PROFILE_NAMES, default="default")
     s.set_defaults(func=cmd_build)
     s = sub.add_parser("check", help="run one case against one HAProxy")
     s.add_argument("case", help="CASE or CASE/VARIANT")
     s.add_argument("--haproxy", required=True, metavar="SPEC")
-    s.add_argument("--runs", type=int, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--runs", type=_positive, help="exactly N runs (default: what the case's measured rate needs for --power)")
     s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
                                                "(default 0.999, or the case's own stated target)")
-    s.add_argument("--profile")
+    s.add_argument("--profile", choices=PROFILE_NAMES)
     s.add_argument("--json", action="store_true", help="one JSON object per variant on stdout")
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
     s.add_argument("--haproxy-path", metavar="PATH", help="image:REF only: where HAProxy is in the image")
@@ -250,10 +282,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
     s.add_argument("spec")
     s.add_argument("--case", action="append")
-    s.add_argument("--runs", type=int, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--runs", type=_positive, help="exactly N runs (default: what the case's measured rate needs for --power)")
     s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
                                                "(default 0.999, or the case's own stated target)")
-    s.add_argument("--profile")
+    s.add_argument("--profile", choices=PROFILE_NAMES)
     s.add_argument("--junit", metavar="PATH", help="also write JUnit XML (a failure = a contradicted expectation)")
     s.add_argument("--haproxy-path", metavar="PATH", help="image:REF only: where HAProxy is in the image")
     s.add_argument("--strict", action="store_true",
@@ -264,7 +296,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("spec_a", metavar="SPEC_A")
     s.add_argument("spec_b", metavar="SPEC_B")
     s.add_argument("--rounds", type=int, default=5, help="invocations per side (default 5)")
-    s.add_argument("--runs", type=int, help="runs per invocation (default: the case's)")
+    s.add_argument("--runs", type=_positive, help="runs per invocation (default: the case's)")
     s.add_argument("--json", action="store_true", help="one JSON line per invocation, then the comparison")
     s.set_defaults(func=cmd_pair)
     s = sub.add_parser("bisect", help="find the commit that introduced or fixed a case")
@@ -272,8 +304,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repo", required=True, help="git repository (path or URL)")
     s.add_argument("--from", dest="from_ref", required=True, metavar="A")
     s.add_argument("--to", dest="to_ref", required=True, metavar="B")
-    s.add_argument("--runs", type=int, help="runs per commit (default: the case's); one reproduction = reproduced")
-    s.add_argument("--profile", help="build profile (default: the case's)")
+    s.add_argument("--runs", type=_positive, help="runs per commit (default: the case's); one reproduction = reproduced")
+    s.add_argument("--profile", choices=PROFILE_NAMES, help="build profile (default: the case's)")
     s.add_argument("--unreached-is-clean", action="store_true",
                    help="cause bisection: a commit whose runs all fail to reach the trigger counts as clean "
                         "(for bugs that arrive with the code path they need); otherwise such commits are skipped")
@@ -283,8 +315,8 @@ def parser() -> argparse.ArgumentParser:
     which = s.add_mutually_exclusive_group(required=True)
     which.add_argument("--branch", metavar="X.Y")
     which.add_argument("--all-branches", action="store_true", help="every branch the variant's [branches] names")
-    s.add_argument("--runs", type=int, help="runs per release (default: the case's); one reproduction = reproduced")
-    s.add_argument("--profile", help="build profile (default: the case's)")
+    s.add_argument("--runs", type=_positive, help="runs per release (default: the case's); one reproduction = reproduced")
+    s.add_argument("--profile", choices=PROFILE_NAMES, help="build profile (default: the case's)")
     s.add_argument("--write", action="store_true",
                    help="record the measured interval in the case.toml's [branches.\"X.Y\"] (comments kept)")
     s.set_defaults(func=cmd_range)
@@ -298,13 +330,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm)
     args = parser().parse_args(argv)
     if getattr(args, "haproxy_path", None):   # image:REF whose HAProxy is not where images keep it
         attr = "haproxy" if args.command == "check" else "spec"
         if not getattr(args, attr).startswith("image:"):
             parser().error("--haproxy-path applies to image:REF only")
         setattr(args, attr, f"{getattr(args, attr)}#{args.haproxy_path}")
-    signal.signal(signal.SIGTERM, _sigterm)
     try:
         return args.func(args)
     except HrtError as exc:

@@ -1,5 +1,9 @@
 """The Docker engine: the connection (with an error that says how to get one), labels, leftovers, one-shot containers."""
+import glob
+import itertools
 import os
+import shutil
+import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +16,8 @@ from .errors import DockerUnavailable, HrtError
 
 LABEL = "hrt"  # every container, network and image hrt makes carries it, so cleanup can find them
 OWNER = "hrt.owner"  # the pid of the hrt process that made it: leftovers are those whose owner is gone
+TMP_PREFIX = "hrt-"  # HAProxy work dirs: /tmp/hrt-<pid>-*
+_serial = itertools.count()
 
 
 def labels(role: str) -> dict:
@@ -56,6 +62,11 @@ def remove_leftovers() -> int:
                 n += 1
             except NotFound:
                 pass
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{TMP_PREFIX}[0-9]*-*")):
+        pid = os.path.basename(path)[len(TMP_PREFIX):].split("-", 1)[0]
+        if _orphaned({OWNER: pid}):   # a work dir of a killed run (SIGKILL skips every finally)
+            shutil.rmtree(path, ignore_errors=True)
+            n += 1
     return n
 
 
@@ -67,12 +78,13 @@ def run_in_container(image: str, command: list[str], mounts: dict, timeout: int,
     network: "none" (no network at all), "container:<id>" (a sidecar in another container's namespace) or
     "bridge" (apt in the package images: Debian's archive, never test traffic). entrypoint: the program
     to run instead of the image's own (a user's image may have one)."""
-    ctr = client().containers.create(image, command, labels=labels("oneshot"), working_dir=workdir,
-                                     volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
-                                     network_mode=network, entrypoint=entrypoint)
+    name = f"hrt-oneshot-{os.getpid()}-{next(_serial)}"   # known before it exists: removable on any interrupt
     out = []
     deadline = time.monotonic() + timeout
     try:
+        ctr = client().containers.create(image, command, name=name, labels=labels("oneshot"), working_dir=workdir,
+                                         volumes={str(h): {"bind": c, "mode": m} for h, (c, m) in mounts.items()},
+                                         network_mode=network, entrypoint=entrypoint)
         ctr.start()
         log = open(log_path, "w") if log_path else None
         try:
@@ -91,5 +103,8 @@ def run_in_container(image: str, command: list[str], mounts: dict, timeout: int,
                 log.close()
         status = ctr.wait(timeout=max(1, deadline - time.monotonic()))["StatusCode"]
     finally:
-        ctr.remove(force=True)
+        try:
+            client().containers.get(name).remove(force=True)
+        except NotFound:
+            pass
     return status, "".join(out)

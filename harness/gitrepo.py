@@ -28,7 +28,7 @@ class GitRepo:
 
     def resolve(self, ref: str) -> str | None:
         """The full commit id of REF, or None when the repository has no such ref."""
-        r = self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        r = self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
         return r.stdout.strip() or None
 
     def is_ancestor(self, ancestor: str, commit: str) -> bool | None:
@@ -61,7 +61,7 @@ class GitRepo:
                                capture_output=True, check=True, timeout=GIT_TIMEOUT)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["git", "clone", "--mirror", url, str(path)], capture_output=True,
+                subprocess.run(["git", "clone", "--mirror", "--", url, str(path)], capture_output=True,
                                check=True, timeout=GIT_TIMEOUT)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             err = getattr(exc, "stderr", b"") or b""

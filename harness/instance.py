@@ -1,23 +1,24 @@
 """One HAProxy process in its own container: config check, master-worker start, readiness, stop, cleanup."""
+import itertools
 import os
 import resource
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import psutil
-from docker.errors import NotFound
+from docker.errors import APIError, NotFound
 from docker.types import Ulimit
 
 from .build import Build
-from .dockerenv import client, labels, run_in_container
+from .dockerenv import TMP_PREFIX, client, labels, run_in_container
 from .errors import ConfigRejected, HrtError
 from .images import Images
 from .netns import NetNS
 from .runtime_api import MasterCLI, RuntimeAPI
 
 WORK_DIR = "/work"
+_serial = itertools.count()
 STOP_TIMEOUT = 10
 
 
@@ -37,13 +38,16 @@ class HAProxyInstance:
         self.name = name
         self.extra_args = list(extra_args)
         self.network = network
-        self.workdir = Path(tempfile.mkdtemp(prefix="hrt-"))  # short path: unix sockets live here
+        # short path: unix sockets live here; the pid in the name lets `hrt setup` remove what a killed run left
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-"))
         os.chmod(self.workdir, 0o755)
         (self.workdir / "haproxy.cfg").write_text(config_text)
         for fname, content in (files or {}).items():
             (self.workdir / fname).write_text(content)
         self.config_text = config_text
         self.container = None
+        # named before it exists: an interrupt between its creation and the assignment still finds it
+        self.container_name = f"hrt-{name}-{os.getpid()}-{next(_serial)}"
         self.netns: NetNS | None = None
         self.stats = RuntimeAPI(str(self.workdir / "stats.sock"))
         self.master = MasterCLI(str(self.workdir / "master.sock"))
@@ -69,7 +73,7 @@ class HAProxyInstance:
         args = ["-W", "-db", "-f", f"{WORK_DIR}/haproxy.cfg", "-S", f"{WORK_DIR}/master.sock", *self.extra_args]
         self.container = client().containers.run(
             self.build.runtime.image, args, entrypoint=[self.build.runtime.exe], detach=True,
-            name=f"hrt-{self.name}-{os.getpid()}-{int(time.time()*1000)%100000}",
+            name=self.container_name,
             labels=labels(self.name), working_dir=WORK_DIR, init=True, cap_add=["SYS_PTRACE"],
             network_mode=self.network,
             ulimits=[Ulimit(name="core", soft=-1, hard=-1), Ulimit(name="nofile", soft=nofile, hard=nofile)],
@@ -101,9 +105,20 @@ class HAProxyInstance:
             return None
         return self.exit_code
 
+    def kill(self) -> None:
+        """SIGKILL the whole container (an abandoned scenario's HAProxy); it stays for stop() to collect."""
+        try:
+            self.container.kill()
+        except (NotFound, APIError):
+            pass
+
     def stop(self) -> None:
         """Graceful stop (SIGTERM to the master), then force; keeps the log; removes the container."""
         if not self.container:
+            try:   # interrupted inside containers.run(): the container may exist without our handle
+                client().containers.get(self.container_name).remove(force=True)
+            except NotFound:
+                pass
             return
         try:
             self.log_before_stop = self.container.logs(stdout=True, stderr=True).decode(errors="replace")

@@ -5,7 +5,7 @@ a skip with its reason, except under `--strict` (CI), where untestable where a v
 """
 from pathlib import Path
 
-from junitparser import Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
+from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
 
 from .result import CheckResult
 
@@ -13,7 +13,9 @@ from .result import CheckResult
 def testcase(r: CheckResult, strict: bool = False) -> TestCase:
     tc = TestCase(f"{r.case}[{r.haproxy}]", classname=r.case.split("/")[0], time=round(r.seconds, 1))
     failure = r.failure(strict)
-    if failure:
+    if failure == "error":   # the harness or the case failed: a JUnit error, not a verdict
+        tc.result = [Error(r.reason[:1000], type_="error")]
+    elif failure:
         tc.result = [Failure(f"{failure}: expected {r.expected}, got {r.verdict}: {r.reason[:500]}", type_=failure)]
     elif r.verdict == "untestable":
         tc.result = [Skipped(f"untestable: {r.reason[:500]}")]

@@ -1,16 +1,18 @@
 """The outcome of `hrt check` for one variant: a result object with domain checks and DESIGN.md's JSON."""
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 from . import power as pw
 from .stats import exposure_text, wilson, zero_hit_bound
+from .verdict import Verdict
 
 
 @dataclass
 class RunOutcome:
     index: int
-    verdict: str                  # reproduced | held | untestable
+    verdict: str                  # a Verdict
     reason: str
     seconds: float
     artifacts: str
@@ -35,6 +37,7 @@ class CheckResult:
     evidence: list = field(default_factory=list)
     power_rate: pw.Rate | None = None       # the bad builds' measured rate (case.toml `rate`), if any
     power_target: float | None = None
+    interrupted: bool = False     # Ctrl-C/SIGTERM ended the check: the runs it finished are kept
     by_version: str = ""          # packaged builds: the expectation from the upstream version alone
     identity: dict = field(default_factory=dict)   # what exactly ran: package version, image digest, file sha256
 
@@ -80,7 +83,9 @@ class CheckResult:
         return self.verdict == "untestable" and self.expected in ("reproduced", "held")
 
     def failure(self, strict: bool) -> str:
-        """Why this result fails the run ("" when it does not)."""
+        """Why this result fails the run ("" when it does not): a harness or case error always does."""
+        if self.verdict == Verdict.ERROR:
+            return "error"
         return self.mismatch or ("untested" if strict and self.untested else "")
 
     def exposure(self) -> tuple[int, float] | None:
@@ -161,11 +166,15 @@ class CheckResult:
                  power_rate=asdict(self.power_rate) if self.power_rate else None,
                  exposure_reached=pw.reached(self.power_rate, self.runs) if self.power_rate else None,
                  by_version=self.by_version, reading=self.reading, identity=self.identity,
+                 interrupted=self.interrupted,
                  run_details=[asdict(r) for r in self.runs])
         return d
 
     def dump(self, path) -> None:
-        path.write_text(json.dumps(self.full(), indent=1, default=str))
+        """Atomically: a reader (or a concurrent check of the same cell) never sees half a file."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.full(), indent=1, default=str))
+        tmp.replace(path)
 
 
 def _floor3(p: float) -> str:

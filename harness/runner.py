@@ -1,6 +1,9 @@
 """The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
+import sys
+import tempfile
 import threading
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +21,9 @@ from .result import CheckResult, RunOutcome
 from .sources import Source, resolve
 from .spec import parse_spec
 from .templates import render
+from .verdict import DECIDED, Verdict
+
+SCENARIO_GRACE = 5   # seconds past the case's timeout before a scenario counts as blocked
 
 
 class RunContext:
@@ -93,7 +99,10 @@ def check_dir(variant: Variant, spec_text: str, profile: str) -> Path:
 
 
 def artifacts_dir(variant: Variant, spec_text: str, profile: str, index: int) -> Path:
-    return check_dir(variant, spec_text, profile) / f"{time.strftime('%Y%m%d-%H%M%S')}-run{index}"
+    """A directory no other run uses, even a concurrent check of the same case, SPEC and profile."""
+    parent = check_dir(variant, spec_text, profile)
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-run{index}-", dir=parent))
 
 
 def _kept(variant: Variant, result: CheckResult) -> CheckResult:
@@ -104,52 +113,94 @@ def _kept(variant: Variant, result: CheckResult) -> CheckResult:
     return result
 
 
+class _Scenario(threading.Thread):
+    """The scenario on its own thread, so the run's bound holds even when it blocks: past the bound the
+    scaffold stops waiting, kills HAProxy's container (which breaks the scenario's sockets) and moves on."""
+
+    def __init__(self, module, ctx: "RunContext"):
+        super().__init__(daemon=True, name=f"scenario-{ctx.variant.id}")
+        self.module, self.ctx = module, ctx
+        self.error: BaseException | None = None
+        self.traceback = ""
+
+    def run(self) -> None:
+        try:
+            self.module.run(self.ctx)
+            self.ctx.sample()
+        except BaseException as exc:   # reported as the run's error outcome, with its traceback
+            self.error, self.traceback = exc, traceback.format_exc()
+
+
+def _error(index: int, artifacts: Path, seconds: float, reason: str, trace: str) -> RunOutcome:
+    """A run the harness or the case broke: its own verdict, the traceback kept beside the evidence."""
+    (artifacts / "traceback.txt").write_text(trace)
+    progress.note(f"run {index}: error: {reason}")
+    return RunOutcome(index, Verdict.ERROR, reason, round(seconds, 2), str(artifacts),
+                      notes={"traceback": str(artifacts / "traceback.txt")})
+
+
 def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: int,
              params_override: dict | None = None) -> RunOutcome:
+    """One run; whatever goes wrong inside it (an exception, a blocked scenario) is its outcome, not the
+    end of the check. Only an interrupt (Ctrl-C, SIGTERM) goes up, after the container is removed."""
     artifacts = artifacts_dir(variant, spec_text, b.profile, index)
-    artifacts.mkdir(parents=True, exist_ok=True)
-    params = {**variant.params, **(params_override or {}), **socket_paths(), "version": b.features.branch}
+    started = time.monotonic()
+    try:
+        return _run(variant, b, images, index, params_override or {}, artifacts, started)
+    except Exception as exc:
+        return _error(index, artifacts, time.monotonic() - started, f"{exc.__class__.__name__}: {exc}",
+                      traceback.format_exc())
+
+
+def _run(variant: Variant, b: Build, images: Images, index: int, params_override: dict, artifacts: Path,
+         started: float) -> RunOutcome:
+    params = {**variant.params, **params_override, **socket_paths(), "version": b.features.branch}
     config = render(variant.case.template, params)
-    scenario = variant.case.scenario()
+    module = variant.case.scenario()
     files = {name: (variant.case.path / name).read_text() for name in variant.case.files}  # at {{ workdir }}/NAME
+    oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
     haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
                               files=files)
-    oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
-    started = time.monotonic()
-    timed_out = threading.Event()
     try:
         haproxy.start()
         ctx = RunContext(variant, haproxy, b, images, artifacts, oracles, started + variant.timeout)
         ctx.params = params
         for o in oracles:
             o.baseline(ctx)
-        watchdog = threading.Timer(variant.timeout + 5, lambda: (timed_out.set(), haproxy.container.kill()))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            scenario.run(ctx)
-            ctx.sample()
-        finally:
-            watchdog.cancel()
+        scenario = _Scenario(module, ctx)
+        scenario.start()
+        scenario.join(max(0.0, ctx.deadline - time.monotonic()) + SCENARIO_GRACE)
+        blocked = scenario.is_alive()
+        if blocked:   # abandoned: killing HAProxy ends what the scenario waits on; the thread is a daemon
+            haproxy.kill()
+            scenario.join(5)
     finally:
         haproxy.stop()
         haproxy.keep_evidence(artifacts)
+    if blocked:
+        return _error(index, artifacts, time.monotonic() - started,
+                      f"timeout: the scenario was still running {variant.timeout:.0f}s (+{SCENARIO_GRACE}s) into the "
+                      "run; abandoned, its container removed", "".join(traceback.format_stack(
+                          sys._current_frames().get(scenario.ident)) if scenario.ident else []))
+    if scenario.error is not None:
+        if isinstance(scenario.error, KeyboardInterrupt):
+            raise scenario.error
+        return _error(index, artifacts, time.monotonic() - started,
+                      f"the scenario raised {scenario.error.__class__.__name__}: {scenario.error}", scenario.traceback)
     ctx.haproxy_log, ctx.log_before_stop, ctx.exit_code = haproxy.log_text, haproxy.log_before_stop, haproxy.exit_code
     ctx.cores = sorted(p for p in artifacts.glob("core*") if p.is_file())
     findings = [(spec, o.judge(ctx)) for spec, o in zip(variant.oracles, oracles)]
     seconds = time.monotonic() - started
     fired = [f for s, f in findings if s.gate and f.fired]
     unsure = [f for s, f in findings if s.gate and f.inconclusive]
-    if timed_out.is_set():
-        verdict, reason = "untestable", f"run exceeded its {variant.timeout:.0f}s bound and was killed"
-    elif fired:
-        verdict, reason = "reproduced", "; ".join(f"{f.oracle}: {f.summary}" for f in fired)
+    if fired:
+        verdict, reason = Verdict.REPRODUCED, "; ".join(f"{f.oracle}: {f.summary}" for f in fired)
     elif ctx.failed_preconditions:
-        verdict, reason = "untestable", "trigger not reached: " + "; ".join(ctx.failed_preconditions)
+        verdict, reason = Verdict.UNTESTABLE, "trigger not reached: " + "; ".join(ctx.failed_preconditions)
     elif unsure:
-        verdict, reason = "untestable", "; ".join(f"{f.oracle}: {f.inconclusive}" for f in unsure)
+        verdict, reason = Verdict.UNTESTABLE, "; ".join(f"{f.oracle}: {f.inconclusive}" for f in unsure)
     else:
-        verdict, reason = "held", "; ".join(f"{f.oracle}: {f.summary}" for s, f in findings if s.gate)
+        verdict, reason = Verdict.HELD, "; ".join(f"{f.oracle}: {f.summary}" for s, f in findings if s.gate)
     return RunOutcome(index, verdict, reason, round(seconds, 2), str(artifacts),
                       findings=[{"oracle": f.oracle, "fired": f.fired, "summary": f.summary,
                                  "inconclusive": f.inconclusive, "details": f.details, "evidence": f.evidence}
@@ -157,10 +208,11 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
                       preconditions=ctx.preconditions, notes=ctx.notes)
 
 
-def prepare(spec_text: str, profile: str, images: Images | None = None) -> tuple[Source, Build | None, str]:
+def prepare(spec_text: str, profile: str, images: Images | None = None,
+            source: Source | None = None) -> tuple[Source, Build | None, str]:
     """Source and build for a SPEC; (source, None, reason) when it cannot be built (untestable)."""
     images = images or ensure_images()
-    source = resolve(parse_spec(spec_text))
+    source = source or resolve(parse_spec(spec_text))
     try:
         return source, build(source, profile, images), ""
     except (BuildFailed, FeatureMissing) as exc:
@@ -182,7 +234,7 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
     version = b.features.version if b else source.version
     exp = expect(variant, source, version)
     result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable",
-                         by_version=exp.by_version, identity=b.runtime.identity if b else {})
+                         by_version=exp.by_version, identity={**source.provenance, **(b.runtime.identity if b else {})})
     plan = power_plan(variant, runs, power)
     result.power_rate, result.power_target = variant.rate, plan.target
     if b is None:
@@ -193,32 +245,59 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
             result.reason = f"{version} ({profile}) lacks {', '.join(missing)} (from haproxy -vv)"
         else:
             planned = replace(variant, timeout=plan.timeout)
-            for i in range(1, plan.runs + 1):
-                progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{plan.runs}"
-                              + "".join(f", {k} = {v}" for k, v in plan.params.items()))
-                result.runs.append(run_once(planned, b, images, spec_text, i, plan.params))
-                if result.runs[-1].verdict == "reproduced" and not plan.fixed:
-                    break   # syzbot's rule: one reproduction is the verdict
-            _summarise(result)
+            try:
+                for i in range(1, plan.runs + 1):
+                    progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{plan.runs}"
+                                  + "".join(f", {k} = {v}" for k, v in plan.params.items()))
+                    result.runs.append(run_once(planned, b, images, spec_text, i, plan.params))
+                    _summarise(result)
+                    _kept(variant, result)   # after every run: an interrupted check keeps what it measured
+                    if result.runs[-1].verdict == Verdict.REPRODUCED and not plan.fixed:
+                        break   # syzbot's rule: one reproduction is the verdict
+            except KeyboardInterrupt:
+                result.interrupted = True
+                if result.runs:
+                    _summarise(result)
+                result.reason = f"interrupted after {len(result.runs)} run(s); {result.reason}"
+                result.seconds = time.monotonic() - started
+                _kept(variant, result)
+                raise
     result.seconds = time.monotonic() - started
     return _kept(variant, result)
 
 
 def _summarise(result: CheckResult) -> None:
-    counted = [r for r in result.runs if r.verdict in ("reproduced", "held")]
+    """The check's verdict from its runs so far: one reproduction decides; a run the harness or the case
+    broke (error) is never read as held; held needs a run that reached its trigger."""
+    counted = [r for r in result.runs if r.verdict in DECIDED]
+    errors = [r for r in result.runs if r.verdict == Verdict.ERROR]
+    result.evidence = []
     for r in result.runs:
         for f in r.findings:
             result.evidence += f["evidence"]
         result.evidence.append(r.artifacts)
     if result.reproduced_runs:
-        result.verdict = "reproduced"
-        result.reason = next(r.reason for r in result.runs if r.verdict == "reproduced")
+        result.verdict = Verdict.REPRODUCED
+        result.reason = next(r.reason for r in result.runs if r.verdict == Verdict.REPRODUCED)
+    elif errors:
+        result.verdict = Verdict.ERROR
+        result.reason = f"{len(errors)} of {len(result.runs)} run(s) failed: {errors[0].reason}"
     elif counted:
-        result.verdict = "held"
+        result.verdict = Verdict.HELD
         result.reason = f"{result.bound_text()}; {result.power_text()}; " + counted[-1].reason
     else:
-        result.verdict = "untestable"
+        result.verdict = Verdict.UNTESTABLE
         result.reason = result.runs[-1].reason
+
+
+def check_failed(variant: Variant, spec_text: str, profile: str, exc: BaseException, trace: str) -> CheckResult:
+    """A check the harness could not carry out (a build or image step raised): an error outcome for this
+    variant, its traceback kept beside result.json, and the run of the others goes on."""
+    d = check_dir(variant, spec_text, profile)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "traceback.txt").write_text(trace)
+    return _kept(variant, CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", Verdict.ERROR,
+                                      f"{exc.__class__.__name__}: {exc} (traceback: {d / 'traceback.txt'})"))
 
 
 def check_error(variant: Variant, spec_text: str, profile: str, exc: HrtError, seconds: float = 0.0) -> CheckResult:

@@ -29,6 +29,12 @@ class Source:
     binary: Path | None = None
     commit: str | None = None
     repo: GitRepo | None = None
+    verified: str = ""         # how its content was checked (or that it was not)
+
+    @property
+    def provenance(self) -> dict:
+        """What exactly was built and how far it can be trusted, for result.json and the report."""
+        return {k: v for k, v in (("source", self.origin), ("commit", self.commit), ("verified", self.verified)) if v}
 
 
 def sha256_of(path: Path) -> str:
@@ -87,7 +93,8 @@ def release_source(spec: Spec, release: Release) -> Source:
     cached = src_cache() / f"haproxy-{release.version}.tar.gz"
     if cached.exists():
         verify(cached, release.sha256, str(cached))
-        return Source(spec, f"sha256:{release.sha256}", release.version, f"cache {cached}", tarball=cached)
+        return Source(spec, f"sha256:{release.sha256}", release.version, f"cache {cached}", tarball=cached,
+                      verified=f"sha256 {release.sha256} from the release index")
     tried.append(f"cache {cached}")
     for repo in mirrors_from_env():
         commit = repo.resolve(f"v{release.version}")
@@ -95,7 +102,10 @@ def release_source(spec: Spec, release: Release) -> Source:
         if commit:
             tar = repo.archive(commit, src_cache() / f"git-{commit}.tar.gz")
             return Source(spec, f"git:{commit}", release.version, f"{repo.location} v{release.version}",
-                          tarball=tar, commit=commit, repo=repo)
+                          tarball=tar, commit=commit, repo=repo,
+                          verified=f"not compared with the release tarball: built from the tag v{release.version} "
+                                   f"(commit {commit[:12]}) of a local mirror (a git archive differs from the "
+                                   "tarball byte for byte, so the index's sha256 cannot check it)")
     for url in release_candidates(release):
         tried.append(url)
         try:
@@ -105,7 +115,8 @@ def release_source(spec: Spec, release: Release) -> Source:
             tried[-1] += f" ({exc.__class__.__name__})"
             continue
         verify(cached, release.sha256, url)
-        return Source(spec, f"sha256:{release.sha256}", release.version, url, tarball=cached)
+        return Source(spec, f"sha256:{release.sha256}", release.version, url, tarball=cached,
+                      verified=f"sha256 {release.sha256} from the release index")
     raise SourceUnavailable(
         f"no source reachable for HAProxy {release.version}. Tried:\n  - " + "\n  - ".join(tried) +
         "\nSupply one: hrt ... --haproxy tar:/path/haproxy-X.Y.Z.tar.gz, or a git mirror with release tags "

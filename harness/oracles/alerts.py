@@ -7,6 +7,8 @@ from .base import Finding, Oracle
 class AlertLines(Oracle):
     """options: pattern (regex), min_count (fires at or above it; default 1)."""
     name = "alerts"
+    OPTIONS = {"pattern": str, "min_count": int}
+    REQUIRED = ("pattern",)
 
     def judge(self, run) -> Finding:
         pattern = re.compile(self.options["pattern"])

@@ -14,6 +14,8 @@ class Finding:
 
 class Oracle:
     name = "oracle"
+    OPTIONS: dict = {}          # option name -> accepted type(s), checked when the case loads
+    REQUIRED: tuple = ()
 
     def __init__(self, **options):
         self.options = options

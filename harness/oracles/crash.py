@@ -68,6 +68,7 @@ class Crash(Oracle):
     fire: it is inconclusive ("other failure"), never held.
     """
     name = "crash"
+    OPTIONS = {"signals": list, "require_core": bool, "keep_core": bool, "fatal": str, "stack": list}
 
     def judge(self, run) -> Finding:
         log = run.haproxy_log

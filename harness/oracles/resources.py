@@ -70,6 +70,7 @@ class ProcessResources(Oracle):
     options: max_socket_fd_growth (fires above it; omit to record only).
     """
     name = "resources"
+    OPTIONS = {"max_socket_fd_growth": int}
 
     def baseline(self, run) -> None:
         enable_tcp_accounting(run.haproxy.container.id)

@@ -13,6 +13,8 @@ class StuckStreams(Oracle):
     holds when none remain; anything between is inconclusive (the timing rule did not separate them).
     """
     name = "stuck-streams"
+    OPTIONS = {"frontend": str, "expected": int, "ratio": (int, float)}
+    REQUIRED = ("frontend", "expected")
 
     def baseline(self, run) -> None:
         self.series = Series("streams", ["streams", "no_expiry", "curr_conns"], t0=run.t0)

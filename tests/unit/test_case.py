@@ -332,3 +332,16 @@ def test_missing_listed_file_names_file_and_field(env):
 def test_bad_files_entries(env, value):
     d = env(MINIMAL + f"files = {value}\n")
     expect_error(d, "files")
+
+
+@pytest.mark.parametrize("oracle,fragments", [
+    ('{ name = "crash", require_cores = true }', ("oracles[0].require_cores", "unknown option for oracle crash",
+                                                  "require_core")),
+    ('{ name = "crash", signals = "SIGSEGV" }', ("oracles[0].signals", "expected list", "'SIGSEGV'")),
+    ('{ name = "stuck-streams", frontend = "fe" }', ("oracles[0].expected", "needs this option")),
+    ('{ name = "stuck-streams", frontend = "fe", expected = true }', ("oracles[0].expected", "expected int")),
+    ('{ name = "answers", pattern = "x" }', ("oracles[0].pattern", "it takes: none")),
+])
+def test_oracle_options_are_checked_when_the_case_loads(env, oracle, fragments):
+    d = env(f'title = "t"\ntemplate = "t.cfg.j2"\noracles = [{oracle}]\n')
+    expect_error(d, *fragments)

@@ -1,5 +1,5 @@
 """JUnit XML from check results: only a contradicted expectation fails; untestable skips."""
-from junitparser import Failure, JUnitXml, Properties, Skipped
+from junitparser import Error, Failure, JUnitXml, Properties, Skipped
 
 from harness.junit import write_junit
 from tests.unit.test_result import result
@@ -45,3 +45,10 @@ def test_strict_makes_untested_cells_failures(tmp_path):
     assert isinstance(failure, Failure) and failure.type == "untested" and "no core file" in failure.message
     (skipped,) = got["tcp-leak-2.8/recipe[2.8.8]"].result
     assert isinstance(skipped, Skipped)
+
+
+def test_an_errored_check_is_a_junit_error(tmp_path):
+    r = result(expected="reproduced", verdict="error", verdicts=("error",),
+               reason="the scenario raised ZeroDivisionError: division by zero")
+    (error,) = cases(write_junit(tmp_path / "junit.xml", [r], "check"))["tcp-leak-2.8/recipe[2.8.13]"].result
+    assert isinstance(error, Error) and "ZeroDivisionError" in error.message

@@ -170,7 +170,8 @@ def fake_runs(monkeypatch, tmp_path):
     monkeypatch.setattr(runner, "run_once", run_once)
     build = SimpleNamespace(features=SimpleNamespace(version="3.0.11", has=lambda f: True), profile="default",
                             runtime=SimpleNamespace(identity={}))
-    source = SimpleNamespace(version="3.0.11", commit=None, spec=SimpleNamespace(kind="release"), repo=None)
+    source = SimpleNamespace(version="3.0.11", commit=None, spec=SimpleNamespace(kind="release"), repo=None,
+                             provenance={})
 
     def check(v, runs=None, power=None):
         return runner.check(v, "3.0.11", runs=runs, images=object(), prepared=(source, build, ""), power=power)
