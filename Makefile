@@ -2,22 +2,26 @@
 # `make test` runs the harness's own test suite. Both run `make setup` first (idempotent).
 SHELL := /bin/bash
 VENV ?= .venv
+# The interpreter the venv is made with (>= 3.11). Under sudo, PATH is reset: pass the one you mean,
+# e.g. `sudo -E make setup PYTHON="$(command -v python3)"`.
+PYTHON ?= python3
+export PYTHON
 PY := $(VENV)/bin/python
 HRT := $(VENV)/bin/hrt
-# Offline release index: the project's shared catalog when it sits beside the checkout.
-SHARED_INDEX := $(abspath $(wildcard ../shared/catalog/haproxy-releases.json))
-ifneq ($(SHARED_INDEX),)
-export HRT_RELEASE_INDEX ?= $(SHARED_INDEX)
-endif
 
-.PHONY: setup host images test lint clean-containers bisect
+.PHONY: setup host test-host images test test-unit clean-containers bisect
 setup: host $(VENV)/.installed images
 
 host:
 	@bash ci/setup-host.sh
 
+test-host:
+	@bash ci/setup-host.sh --test
+
 $(VENV)/.installed: pyproject.toml
-	@python3 -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "setup: $(PYTHON) is $$($(PYTHON) -V 2>&1); hrt needs Python >= 3.11: make setup PYTHON=/path/to/python3.11+"; exit 2; }
+	@$(PYTHON) -m venv $(VENV)
 	@($(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e .) >$(VENV)/install.log 2>&1 \
 		|| { tail -30 $(VENV)/install.log; exit 1; }
 	@touch $@
@@ -26,14 +30,24 @@ $(VENV)/.installed: pyproject.toml
 images: $(VENV)/.installed
 	@$(HRT) setup
 
-test: setup
+# The test suite's own tools (pyproject's `test` extra).
+$(VENV)/.test-installed: $(VENV)/.installed
+	@$(PY) -m pip install -q -e '.[test]' >>$(VENV)/install.log 2>&1 || { tail -30 $(VENV)/install.log; exit 1; }
+	@touch $@
+
+test: setup test-host $(VENV)/.test-installed
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tier: parsers, plumbing, statistics; no Docker, no browser, well under a minute.
+test-unit: $(VENV)/.test-installed
+	$(PY) -m pytest tests/unit -m "not browser" -q $(PYTEST_ARGS)
 
 test-%: setup
 	$(HRT) test $*
 
 clean-containers: $(VENV)/.installed
-	$(HRT) setup --clean
+	$(HRT) setup
 
 # make bisect CASE=tcp-leak-2.8 REPO=~/src/haproxy FROM=v3.1-dev10 TO=v3.1-dev11 [RUNS=N] [PROFILE=P]
 # [BISECT_ARGS=--unreached-is-clean]

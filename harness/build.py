@@ -175,7 +175,7 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         staging.replace(out_dir)
         progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s (ccache hits {hits or '?'}) "
                       f"-> {out_dir}/haproxy")
-        return Build(source, profile, out_dir / "haproxy", out_dir, features, for_file(out_dir / "haproxy", images.runtime),
-                     seconds, hits)
+        binary = out_dir / "haproxy"
+        return Build(source, profile, binary, out_dir, features, for_file(binary, images.runtime), seconds, hits)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import progress
@@ -83,8 +84,9 @@ def _print_table(results, strict: bool = False) -> None:
         expected = f"by version: {r.by_version}" if r.by_version else r.expected
         if r.verdict == "held":   # every held states how likely it was to catch the bug (harness/power.py)
             note = f"{r.power_text()}; {note}" if not failure else note
-        table.add_row(r.case, r.haproxy, r.version, expected, f"[{style}]{r.verdict_text}",
-                      f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", note[:90])
+        table.add_row(*map(escape, (r.case, r.haproxy, r.version, expected)), f"[{style}]{escape(r.verdict_text)}",
+                      f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", escape(note[:90]))   # HAProxy's
+        # own words ([ALERT], [/work/haproxy.cfg:11]) are text, not markup
     OUT.print(table)
 
 
@@ -149,14 +151,14 @@ def cmd_test(args) -> int:
     try:
         _run_checks(variants, args.spec, args.runs, args.profile, False, args.power, results)
     finally:   # every verdict already measured reaches the table, the report and JUnit, whatever happened
-        if results:
+        if results:   # files first: nothing on the terminal can cost CI its JUnit and report
             from .knownbugs import summary_text
             from .paths import results_dir
             from .report import write_report
+            _write_junit(args, results, f"test-{args.spec}")
+            progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
             OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
             _print_table(results, args.strict)
-            progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
-            _write_junit(args, results, f"test-{args.spec}")
     return _status(args, results)
 
 
@@ -269,7 +271,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="run one case against one HAProxy")
     s.add_argument("case", help="CASE or CASE/VARIANT")
     s.add_argument("--haproxy", required=True, metavar="SPEC")
-    s.add_argument("--runs", type=_positive, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--runs", type=_positive,
+                   help="exactly N runs (default: what the case's measured rate needs for --power)")
     s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
                                                "(default 0.999, or the case's own stated target)")
     s.add_argument("--profile", choices=PROFILE_NAMES)
@@ -282,7 +285,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test", help="every applicable case against one SPEC (what make test-X runs)")
     s.add_argument("spec")
     s.add_argument("--case", action="append")
-    s.add_argument("--runs", type=_positive, help="exactly N runs (default: what the case's measured rate needs for --power)")
+    s.add_argument("--runs", type=_positive,
+                   help="exactly N runs (default: what the case's measured rate needs for --power)")
     s.add_argument("--power", type=float, help="target power of a held against the case's measured rate "
                                                "(default 0.999, or the case's own stated target)")
     s.add_argument("--profile", choices=PROFILE_NAMES)
@@ -304,7 +308,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repo", required=True, help="git repository (path or URL)")
     s.add_argument("--from", dest="from_ref", required=True, metavar="A")
     s.add_argument("--to", dest="to_ref", required=True, metavar="B")
-    s.add_argument("--runs", type=_positive, help="runs per commit (default: the case's); one reproduction = reproduced")
+    s.add_argument("--runs", type=_positive,
+                   help="runs per commit (default: the case's); one reproduction = reproduced")
     s.add_argument("--profile", choices=PROFILE_NAMES, help="build profile (default: the case's)")
     s.add_argument("--unreached-is-clean", action="store_true",
                    help="cause bisection: a commit whose runs all fail to reach the trigger counts as clean "
@@ -315,7 +320,8 @@ def parser() -> argparse.ArgumentParser:
     which = s.add_mutually_exclusive_group(required=True)
     which.add_argument("--branch", metavar="X.Y")
     which.add_argument("--all-branches", action="store_true", help="every branch the variant's [branches] names")
-    s.add_argument("--runs", type=_positive, help="runs per release (default: the case's); one reproduction = reproduced")
+    s.add_argument("--runs", type=_positive,
+                   help="runs per release (default: the case's); one reproduction = reproduced")
     s.add_argument("--profile", choices=PROFILE_NAMES, help="build profile (default: the case's)")
     s.add_argument("--write", action="store_true",
                    help="record the measured interval in the case.toml's [branches.\"X.Y\"] (comments kept)")

@@ -1,4 +1,5 @@
-"""The Docker engine: the connection (with an error that says how to get one), labels, leftovers, one-shot containers."""
+"""The Docker engine: the connection (with an error that says how to get one), labels, leftovers, one-shot
+containers."""
 import glob
 import itertools
 import os

@@ -16,6 +16,7 @@ from .errors import ConfigRejected, HrtError
 from .images import Images
 from .netns import NetNS
 from .runtime_api import MasterCLI, RuntimeAPI
+from .sidecar import Sidecar
 
 WORK_DIR = "/work"
 _serial = itertools.count()
@@ -46,6 +47,7 @@ class HAProxyInstance:
             (self.workdir / fname).write_text(content)
         self.config_text = config_text
         self.container = None
+        self.tools: list[Sidecar] = []
         # named before it exists: an interrupt between its creation and the assignment still finds it
         self.container_name = f"hrt-{name}-{os.getpid()}-{next(_serial)}"
         self.netns: NetNS | None = None
@@ -120,6 +122,8 @@ class HAProxyInstance:
             except NotFound:
                 pass
             return
+        for tool in self.tools:
+            tool.remove()
         try:
             self.log_before_stop = self.container.logs(stdout=True, stderr=True).decode(errors="replace")
             if self.running():
@@ -137,6 +141,13 @@ class HAProxyInstance:
             if self.netns:
                 self.netns.close()
             self.container = None
+
+    def output(self) -> str:
+        """What HAProxy printed so far (master and worker, stdout and stderr); "" once it is gone."""
+        try:
+            return self.container.logs(stdout=True, stderr=True).decode(errors="replace") if self.container else ""
+        except NotFound:
+            return ""
 
     def _collect_logs(self) -> None:
         try:
@@ -163,13 +174,20 @@ class HAProxyInstance:
     def __exit__(self, *exc):
         self.stop()
 
+    def spawn(self, argv: list[str], timeout: float) -> Sidecar:
+        """Start a tool of hrt's runtime image beside HAProxy (harness/sidecar.py); removed by stop()."""
+        tool = Sidecar(self.images.runtime, self.container.id, self.workdir, argv, timeout)
+        self.tools.append(tool)
+        return tool
+
     def exec(self, argv: list[str], timeout: float) -> tuple[int, str]:
-        """Run a tool of hrt's runtime image (wrk, h2load, ss) in HAProxy's network namespace, with the work
-        dir at /work: a sidecar container, so a user's image (image:REF) needs none of these tools.
-        Bounded by `timeout` (coreutils `timeout` inside, the container's own bound outside)."""
-        return run_in_container(self.images.runtime, ["timeout", "-k", "2", str(int(timeout)), *argv],
-                                {self.workdir: (WORK_DIR, "rw")}, int(timeout) + 10,
-                                network=f"container:{self.container.id}")
+        """Run a tool beside HAProxy to its end (at most `timeout` s): (exit status, its output)."""
+        tool = self.spawn(argv, timeout)
+        try:
+            status = tool.wait(timeout + 10)
+            return (-1 if status is None else status), tool.output()
+        finally:
+            tool.remove()
 
     # --- process views ---------------------------------------------------------------------------
     def host_pid(self) -> int:
@@ -186,6 +204,3 @@ class HAProxyInstance:
             return [c.pid for c in master.children() if "haproxy" in " ".join(c.cmdline()[:1])]
         except (psutil.Error, HrtError):
             return []
-
-    def cores(self) -> list[Path]:
-        return sorted(p for p in self.workdir.glob("core*") if p.is_file())

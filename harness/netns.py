@@ -34,16 +34,8 @@ class NetNS:
         """Call fn inside the namespace and return its result."""
         return self._pool.submit(fn, *args, **kwargs).result()
 
-    def submit(self, fn, *args, **kwargs):
-        return self._pool.submit(fn, *args, **kwargs)
-
     def socket(self, family=socket.AF_INET, type=socket.SOCK_STREAM, proto=0) -> socket.socket:
         return self.run(socket.socket, family, type, proto)
-
-    def command(self, argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
-        """Run a program in the namespace (nsenter), bounded by timeout."""
-        return subprocess.run(["nsenter", f"--net={self.path}", "--", *argv], capture_output=True, text=True,
-                              timeout=timeout, **kwargs)
 
     def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
         return subprocess.Popen(["nsenter", f"--net={self.path}", "--", *argv], **kwargs)

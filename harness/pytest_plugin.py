@@ -1,6 +1,6 @@
 """pytest plugin: `pytest --haproxy SPEC cases/` runs every case variant as a test item.
 
-Mapping (DESIGN.md): verdict matches expectation → pass; reproduced where fixed → fail "regression";
+Mapping (README, "The CLI"): verdict matches expectation → pass; reproduced where fixed → fail "regression";
 held where affected → fail "did not reproduce"; untestable → skip with the reason.
 """
 import pytest

@@ -1,4 +1,4 @@
-"""The outcome of `hrt check` for one variant: a result object with domain checks and DESIGN.md's JSON."""
+"""The outcome of `hrt check` for one variant: a result object with domain checks and the --json contract."""
 import json
 import math
 import os
@@ -150,7 +150,7 @@ class CheckResult:
                 f"{pw.exposure_text(rate, need)} reached")
 
     def to_json(self) -> dict:
-        """Exactly the keys DESIGN.md promises (a contract with CI and users' scripts)."""
+        """Exactly the keys the README promises for --json (a contract with CI and users' scripts)."""
         return {"case": self.case, "haproxy": self.haproxy, "version": self.version, "commit": self.commit,
                 "profile": self.profile, "expected": self.expected, "verdict": self.verdict,
                 "runs": len(self.runs), "reproduced_runs": self.reproduced_runs,

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import progress
 from .build import Build, FeatureMissing, build
 from .case import Variant
-from .errors import BuildFailed, HrtError, SourceUnavailable
+from .errors import BuildFailed, ConfigRejected, HrtError, SourceUnavailable
 from .expectation import expect
 from .images import Images, ensure_images
 from .instance import HAProxyInstance, socket_paths
@@ -70,6 +70,12 @@ class RunContext:
         if not ok:
             self.failed_preconditions.append(f"{name}: {detail}")
         return ok
+
+    def background(self, argv: list[str], timeout: float):
+        """A tool of hrt's runtime image (wrk, h2load...) started beside HAProxy, in its network namespace with
+        its work dir at /work; bounded by `timeout` and removed with HAProxy. Returns a handle with
+        running(), wait(timeout), output() and stop() (harness/sidecar.py)."""
+        return self.haproxy.spawn(argv, min(timeout, max(1.0, self.remaining())))
 
     def sample(self, decision: bool = False) -> None:
         for o in self.oracles:
@@ -147,6 +153,11 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
     started = time.monotonic()
     try:
         return _run(variant, b, images, index, params_override or {}, artifacts, started)
+    except ConfigRejected as exc:   # this HAProxy cannot run the case's config (e.g. a keyword it predates)
+        (artifacts / "config-rejected.txt").write_text(str(exc))
+        alerts = [line.split(":", 2)[-1].strip() for line in exc.haproxy_output.splitlines() if "[ALERT]" in line]
+        why = f"haproxy -c rejected the case's config: {alerts[0] if alerts else exc}"
+        return RunOutcome(index, Verdict.UNTESTABLE, why, round(time.monotonic() - started, 2), str(artifacts))
     except Exception as exc:
         return _error(index, artifacts, time.monotonic() - started, f"{exc.__class__.__name__}: {exc}",
                       traceback.format_exc())

@@ -2,7 +2,7 @@
 import re
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class CLIError(Exception):
@@ -56,9 +56,6 @@ class RuntimeAPI(CLISocket):
     def show_sess_all(self) -> list[str]:
         """`show sess all`: one multi-line text block per stream."""
         return split_blocks(self.cmd("show sess all"))
-
-    def show_pools(self) -> "Pools":
-        return parse_pools(self.cmd("show pools"))
 
 
 class MasterCLI(CLISocket):
@@ -164,21 +161,4 @@ def parse_proc(text: str) -> list[Proc]:
     return out
 
 
-@dataclass
-class Pools:
-    total_bytes: int = 0
-    used_bytes: int = 0
-    pools: dict = field(default_factory=dict)   # name -> (allocated, used)
-    raw: str = ""
 
-
-def parse_pools(text: str) -> Pools:
-    p = Pools(raw=text)
-    for line in text.splitlines():
-        m = re.match(r"\s*-\s*Pool\s+(\S+)\s+\(.*?\)\s*:\s*(\d+)\s+allocated.*?(\d+)\s+used", line)
-        if m:
-            p.pools[m.group(1)] = (int(m.group(2)), int(m.group(3)))
-        t = re.match(r"Total:\s*\d+\s+pools,\s*(\d+)\s+bytes allocated,\s*(\d+)\s+used", line)
-        if t:
-            p.total_bytes, p.used_bytes = int(t.group(1)), int(t.group(2))
-    return p

@@ -1,4 +1,4 @@
-"""Turn a SPEC into verified HAProxy source (or a binary), trying the places DESIGN.md names in order."""
+"""Turn a SPEC into verified HAProxy source (or a binary), trying the places the README names, in order."""
 import hashlib
 import tarfile
 from dataclasses import dataclass
@@ -52,7 +52,7 @@ def src_cache() -> Path:
 
 
 def release_candidates(release: Release) -> list[str]:
-    """Download URLs in DESIGN.md's order after the cache and git mirrors."""
+    """Download URLs, in the README's order, after the cache and git mirrors."""
     urls = [release.url]
     urls += [f"{m}/pool/main/h/haproxy/haproxy_{release.version}.orig.tar.gz" for m in archive_mirrors()]
     return urls

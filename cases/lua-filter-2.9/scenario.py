@@ -1,13 +1,11 @@
-"""Recipe of ../shared/cases/lua-filter-2.9.md §5: many concurrent short connections through a
+"""The reported recipe (haproxy#2467): many concurrent short connections through a
 `mode tcp` frontend carrying Lua filters (one attach and one detach per connection), until HAProxy
 dies or the time / connection budget is spent.
 
-The client is wrk (HTTP/1.1 with `Connection: close`: one TCP connection per request), run inside
-HAProxy's container so it shares its network namespace and loopback; the backend is an HTTP
+The client is wrk (HTTP/1.1 with `Connection: close`: one TCP connection per request), run beside
+HAProxy (ctx.background) in its network namespace, on its loopback; the backend is an HTTP
 responder in the same HAProxy. Counters come from the runtime API: `show stat` (fe_tcp sessions)
 and the case's Lua CLI command `repro global` (filters created in the shared Lua state)."""
-import os
-import signal
 import time
 
 from harness.runtime_api import CLIError
@@ -47,20 +45,10 @@ def lua_counters(ctx, gc=False, state="global") -> dict | None:
 
 
 def start_wrk(ctx, p, seconds: int):
-    """wrk in HAProxy's container (same netns); returns the exec id (its pid from exec_inspect)."""
-    api = ctx.haproxy.container.client.api
+    """wrk beside HAProxy (its network namespace), for `seconds` of load."""
     cmd = (f"exec wrk -t{p['client_threads']} -c{p['concurrency']} -d{seconds}s --timeout 5s "
            f"-H 'Connection: close' http://127.0.0.1:{p['fe_port']}/ > /work/{WRK_OUT} 2>&1")
-    exec_id = api.exec_create(ctx.haproxy.container.id, ["sh", "-c", cmd])["Id"]
-    api.exec_start(exec_id, detach=True)
-    return exec_id
-
-
-def wrk_state(ctx, exec_id) -> dict:
-    try:
-        return ctx.haproxy.container.client.api.exec_inspect(exec_id)
-    except Exception:   # the container is gone (HAProxy exited): wrk went with it
-        return {"Running": False, "Pid": 0}
+    return ctx.background(["sh", "-c", cmd], timeout=seconds + 10)
 
 
 def run(ctx):
@@ -78,7 +66,7 @@ def run(ctx):
     base_rt = lua_counters(ctx, state="thread") if per_thread else None
 
     seconds = max(1, int(min(budget_s, ctx.remaining() - 15)))
-    exec_id = start_wrk(ctx, p, seconds)
+    wrk = start_wrk(ctx, p, seconds)
     ctx.mark("traffic")
     t0 = time.monotonic()
     last = {"t": 0.0, "conns": 0, "created": 0}
@@ -92,12 +80,10 @@ def run(ctx):
         if sess is not None and lua is not None:
             last = {"t": round(time.monotonic() - t0, 2), "conns": sess - base_sess,
                     "created": lua["created"] - base_lua["created"]}
-        state = wrk_state(ctx, exec_id)
-        if not state.get("Running"):
+        if not wrk.running():
             break
         if last["conns"] >= max_conns:
-            if state.get("Pid", 0) > 0:   # wrk, started above: the host pid of that exec, nothing else
-                os.kill(state["Pid"], signal.SIGKILL)
+            wrk.stop()
             stopped_early = True
             break
     elapsed = time.monotonic() - t0
@@ -112,7 +98,7 @@ def run(ctx):
 
     # wait for wrk's last connections to end (it stops at its -d budget; killed when over max_conns)
     end = time.monotonic() + 10
-    while wrk_state(ctx, exec_id).get("Running") and time.monotonic() < end:
+    while wrk.running() and time.monotonic() < end:
         time.sleep(0.2)
     ctx.watch(1.0)   # a crash at the very end of the traffic still counts
     sess, lua = fe_sessions(ctx), lua_counters(ctx, gc=True)

@@ -1,4 +1,4 @@
-"""Recipe of ../shared/cases/peers-ptmux-3.0.md §5 (a): hold the peers sync task's thread with a slow
+"""The reported recipe (a): hold the peers sync task's thread with a slow
 Lua converter, then have a peer (harness/traffic/peers.py) connect under the local peer's own name,
 send its hello plus heartbeats in one write and a FIN. The local applet validates the session, waits
 for the sync task (PEER_F_WAIT_SYNCTASK_ACK) and, without the fix, is re-woken without consuming until
@@ -167,7 +167,7 @@ def recipe(ctx):
     ctx.note("thread1_cpu_max_s", cpu_max)
     if not alive:
         ctx.haproxy.wait_exit(timeout=10)
-        log = ctx.haproxy.container.logs().decode(errors="replace") if ctx.haproxy.container else ""
+        log = ctx.haproxy.output()
         # the verdict comes from the oracles; a death without the spin alert is another failure
         spun = bool(SPIN_ALERT.search(log))
         ctx.precondition("HAProxy died of the spin", spun, "" if spun else

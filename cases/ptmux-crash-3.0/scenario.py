@@ -93,7 +93,7 @@ def run(ctx):
     if not survived:
         ctx.haproxy.wait_exit(timeout=10)   # let the master write the worker's exit line, and the core land
         # the crash oracle judges a SIGSEGV; any other death cut the exposure short (untestable)
-        log = ctx.haproxy.container.logs().decode(errors="replace") if ctx.haproxy.container else ""
+        log = ctx.haproxy.output()
         segv = bool(re.search(r"exited with code 139\b", log))
         ctx.precondition("churn ran its full time, or a worker died of SIGSEGV", segv,
                          "" if segv else f"HAProxy exited after {churned:.0f}s of churn: {log[-300:]}")

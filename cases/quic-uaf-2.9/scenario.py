@@ -1,4 +1,4 @@
-"""Recipe of ../shared/cases/quic-uaf-2.9.md §5, repeated over several connections per HAProxy process.
+"""The reported recipe, repeated over several connections per HAProxy process.
 
 Per connection: an HTTP/3 handshake and a short warm-up with normal processing (handshake and SETTINGS
 ACKed); `streams` GETs of an 8000-byte body in one flush; the client goes deaf (drains its socket but

@@ -1,4 +1,4 @@
-"""Recipe of ../shared/cases/sticktable-race-2.9.md §5: oversubscribed threads (32 on 2 cores), 16
+"""The reported recipe: oversubscribed threads (32 on 2 cores), 16
 stick tables with a 1 ms expire tracked by every request, and a C load generator (wrk, or h2load)
 running inside HAProxy's container (same netns, loopback): 300 keep-alive connections pipelining 8
 requests, each with one of 4 keys. HAProxy answers itself (`http-request return`), so the rate is

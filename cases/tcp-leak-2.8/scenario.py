@@ -1,4 +1,4 @@
-"""Recipe of ../shared/cases/tcp-leak-2.8.md §5: fill a CONNECT tunnel the client stops reading,
+"""The reported recipe: fill a CONNECT tunnel the client stops reading,
 reset the server side, send twice from the client (the first send is swallowed with a pending error,
 the second stays blocked), then reset the client and watch whether the streams ever expire."""
 import socket
@@ -40,7 +40,7 @@ def run(ctx):
             for s in server.conns:  # server resets: haproxy, not polling that socket, misses it
                 reset(s)
             time.sleep(0.5)
-            for payload_round in (1, 2):  # both sends are required (the first is swallowed)
+            for _ in (1, 2):  # both sends are required (the first is swallowed)
                 for c in clients:
                     c.sendall(b"y" * 1000)
                 time.sleep(0.5)

@@ -1,6 +1,5 @@
 """Bad input gets a clear error and loses nothing, against the real engine and real builds."""
 import io
-import json
 import os
 import signal
 import subprocess

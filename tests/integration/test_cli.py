@@ -35,6 +35,7 @@ def test_versions_lists_sources(tmp_path):
     assert "3.0.11" in p.stdout and "3.0.0" in p.stdout
 
 
+@pytest.mark.browser
 def test_hrt_test_writes_a_report_a_browser_shows(tmp_path, prepared):
     """`hrt test` leaves report.html in its results dir; Chromium shows the table, the backtrace and the
     stuck-streams control beside its held twin (the screenshot stays under results/ for CI)."""

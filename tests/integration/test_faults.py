@@ -63,8 +63,9 @@ def test_a_raising_and_a_blocked_scenario_are_errors_and_the_run_goes_on(broken_
     assert p.returncode == 3, p.stdout + p.stderr          # a check errored: its own exit status
     assert time.monotonic() - started < 120                 # the blocked scenario was abandoned at its bound
     tcs = {tc.name: tc for suite in JUnitXml.fromfile(str(junit)) for tc in suite}
-    assert isinstance(tcs["raises[3.0.11]"].result[0], Error) and "ZeroDivisionError" in tcs["raises[3.0.11]"].result[0].message
-    assert isinstance(tcs["blocks[3.0.11]"].result[0], Error) and "timeout" in tcs["blocks[3.0.11]"].result[0].message
+    (raised,), (blocked,) = tcs["raises[3.0.11]"].result, tcs["blocks[3.0.11]"].result
+    assert isinstance(raised, Error) and "ZeroDivisionError" in raised.message
+    assert isinstance(blocked, Error) and "timeout" in blocked.message
     assert tcs["canary-crash/no-crash[3.0.11]"].result == []   # measured after the faults, and passed
     assert "canary-crash/no-crash" in p.stdout and "error" in p.stdout   # the table was printed
     results = Path(broken_cases["HRT_RESULTS"])

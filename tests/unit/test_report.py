@@ -3,6 +3,8 @@ what a real browser shows of it (headless Chromium; the screenshot is kept under
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.knownbugs import known_bugs, summary_text
 from harness.report import comparisons, grid, load_results, write_report
 from harness.series import Series
@@ -78,6 +80,7 @@ def test_evidence_recorded_on_a_ci_runner_is_found_under_the_downloaded_results(
     assert all(Path(e).is_file() for e in r["run_details"][0]["findings"][0]["evidence"])
 
 
+@pytest.mark.browser
 def test_report_in_a_real_browser(tmp_path):
     bad = result("leak/recipe", "2.8.13", "reproduced", "reproduced", runs=[leak_run(tmp_path / "bad", True)])
     good = result("leak/recipe", "2.8.14", "held", "reproduced", runs=[leak_run(tmp_path / "good", False)])
@@ -172,6 +175,7 @@ def test_the_answer_across_versions_marks_the_first_fixed_release():
         ("upgrade to 2.8.14", False), ("fixed in 2.8.14", True), ("fixed in 2.8.14", False)]
 
 
+@pytest.mark.browser
 def test_the_report_leads_with_the_answer_in_a_real_browser(tmp_path):
     rs = ONE_HAPROXY + [known("tcp-leak-2.8/recipe", "2.8", "held", "held", version="2.8.25")]
     page = write_report(tmp_path, rs, name="answer")

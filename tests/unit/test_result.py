@@ -99,3 +99,12 @@ def test_strict_fails_untestable_where_a_verdict_was_expected(expected, verdict,
     r = result(expected=expected, verdict=verdict)
     assert r.failure(strict=True) == strict_failure
     assert r.failure(strict=False) == r.mismatch
+
+
+def test_the_verdict_table_prints_haproxy_words_as_text(capsys):
+    """HAProxy's messages carry brackets ([ALERT], [/work/haproxy.cfg:11]) that rich would read as markup."""
+    from harness.cli import _print_table
+    r = result(expected="unknown", verdict="untestable", verdicts=("untestable",),
+               reason="haproxy -c rejected the case's config: parsing [/work/haproxy.cfg:11] : unknown keyword")
+    _print_table([r])
+    assert "[/work/haproxy.cfg:11]" in capsys.readouterr().out

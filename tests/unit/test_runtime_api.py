@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from harness.runtime_api import CLIError, MasterCLI, RuntimeAPI, parse_info, parse_pools, parse_proc, parse_sess
+from harness.runtime_api import CLIError, MasterCLI, RuntimeAPI, parse_info, parse_proc, parse_sess
 
 INFO_30 = """\
 Name: HAProxy
@@ -61,15 +61,6 @@ PROC_26 = """\
 # programs
 
 """
-
-POOLS = """\
-Dumping pools usage. Use SIGQUIT to flush them.
-  - Pool sess_priv_conns (32 bytes) : 0 allocated (0 bytes), 0 used (~0 by thread caches), needed_avg 0, 0 failures, 2 users, @0x55ae18de3a40 [SHARED]
-  - Pool stream (1024 bytes) : 52 allocated (53248 bytes), 50 used (~1 by thread caches), needed_avg 51, 0 failures, 1 users, @0x55ae18de3b00
-  - Pool buffer (16384 bytes) : 107 allocated (1753088 bytes), 103 used (~2 by thread caches), needed_avg 104, 0 failures, 1 users, @0x55ae18de3bc0 [SHARED]
-Total: 3 pools, 1806336 bytes allocated, 1740800 used (~18432 by thread caches).
-"""
-
 
 # ---- parsers ---------------------------------------------------------------------------------------
 
@@ -136,19 +127,6 @@ def test_parse_proc_26_with_old_workers():
 
 def test_parse_proc_nothing():
     assert parse_proc("Unknown command.\n") == []
-
-
-def test_parse_pools():
-    p = parse_pools(POOLS)
-    assert p.pools == {"sess_priv_conns": (0, 0), "stream": (52, 50), "buffer": (107, 103)}
-    assert p.total_bytes == 1806336
-    assert p.used_bytes == 1740800
-    assert p.raw == POOLS
-
-
-def test_parse_pools_empty():
-    p = parse_pools("")
-    assert (p.total_bytes, p.used_bytes, p.pools) == (0, 0, {})
 
 
 # ---- a fake CLI socket -----------------------------------------------------------------------------
@@ -261,12 +239,11 @@ def test_runtime_api_joins_commands(fake_cli):
 
 
 def test_runtime_api_parsed_helpers(fake_cli):
-    answers = {"show info\n": INFO_30, "show sess\n": SESS_30, "show pools\n": POOLS}
+    answers = {"show info\n": INFO_30, "show sess\n": SESS_30}
     srv = fake_cli(lambda req: answers[req])
     api = RuntimeAPI(srv.path, timeout=2)
     assert api.show_info()["CurrConns"] == "20"
     assert sum(s.no_expiry for s in api.show_sess()) == 2
-    assert api.show_pools().pools["stream"] == (52, 50)
 
 
 def test_long_answer_is_read_whole(fake_cli):
