@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import progress
 from .build import Build, FeatureMissing, build
+from .capture import Capture
 from .case import Variant
 from .errors import BuildFailed, ConfigRejected, HrtError, SourceUnavailable
 from .expectation import expect
@@ -77,6 +78,11 @@ class RunContext:
         running(), wait(timeout), output() and stop() (harness/sidecar.py)."""
         return self.haproxy.spawn(argv, min(timeout, max(1.0, self.remaining())))
 
+    def capture(self, name: str = "trigger", max_packets: int = 20000) -> Capture:
+        """`with ctx.capture("trigger"):` records HAProxy's loopback while the block runs, as NAME.pcap and
+        NAME-flows.txt in the run's evidence (harness/capture.py); keep it to the trigger window."""
+        return Capture(self.ns, self.artifacts, name, max_packets)
+
     def sample(self, decision: bool = False) -> None:
         for o in self.oracles:
             o.sample(self, decision)
@@ -108,7 +114,9 @@ def artifacts_dir(variant: Variant, spec_text: str, profile: str, index: int) ->
     """A directory no other run uses, even a concurrent check of the same case, SPEC and profile."""
     parent = check_dir(variant, spec_text, profile)
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-run{index}-", dir=parent))
+    d = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-run{index}-", dir=parent))
+    d.chmod(0o755)   # evidence is for everyone who reads the results, like the rest of results/
+    return d
 
 
 def _kept(variant: Variant, result: CheckResult) -> CheckResult:

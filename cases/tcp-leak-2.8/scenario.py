@@ -37,21 +37,23 @@ def run(ctx):
                 return
             filled = flood_until_blocked(server.conns, stall=0.5, budget=10)  # client never reads
             ctx.note("bytes_per_tunnel", sum(filled.values()) // max(1, len(filled)))
-            for s in server.conns:  # server resets: haproxy, not polling that socket, misses it
-                reset(s)
-            time.sleep(0.5)
-            for _ in (1, 2):  # both sends are required (the first is swallowed)
-                for c in clients:
-                    c.sendall(b"y" * 1000)
+            with ctx.capture("trigger"):   # the resets and sends of the trigger window, as packets
+                for s in server.conns:  # server resets: haproxy, not polling that socket, misses it
+                    reset(s)
                 time.sleep(0.5)
-            blocked = [b for b in ctx.haproxy.stats.show_sess_all() if "fe_leak" in b and "MSG_TUNNEL" in b]
-            ctx.note("tunnel_streams_before_trigger", len(blocked))
-            ctx.precondition("streams in tunnel state with a blocked send", len(blocked) >= 0.9 * n,
-                             f"{len(blocked)}/{n} fe_leak streams in MSG_TUNNEL")
-            for c in clients:  # the trigger instant T
-                reset(c)
-            clients = []
-            ctx.mark("T (client reset)")
+                for _ in (1, 2):  # both sends are required (the first is swallowed)
+                    for c in clients:
+                        c.sendall(b"y" * 1000)
+                    time.sleep(0.5)
+                blocked = [b for b in ctx.haproxy.stats.show_sess_all() if "fe_leak" in b and "MSG_TUNNEL" in b]
+                ctx.note("tunnel_streams_before_trigger", len(blocked))
+                ctx.precondition("streams in tunnel state with a blocked send", len(blocked) >= 0.9 * n,
+                                 f"{len(blocked)}/{n} fe_leak streams in MSG_TUNNEL")
+                for c in clients:  # the trigger instant T
+                    reset(c)
+                clients = []
+                ctx.mark("T (client reset)")
+                time.sleep(0.2)   # the resets' packets
             ctx.watch(float(p["client_timeout_s"]) + float(p["server_timeout_s"]) + 2)
             ctx.decide()
         finally:

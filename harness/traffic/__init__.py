@@ -1,1 +1,1 @@
-"""Traffic that runs inside HAProxy's network namespace (see harness.netns): HTTP, raw TCP, packets."""
+"""Traffic that runs inside HAProxy's network namespace (see harness.netns): HTTP, raw TCP, QUIC, peers."""
