@@ -3,6 +3,7 @@ import sys
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
@@ -14,7 +15,7 @@ def interactive() -> bool:
 
 def note(message: str) -> None:
     """A one-line status message, always shown (stderr), so logs say what hrt did."""
-    console.print(f"[dim]hrt:[/dim] {message}", soft_wrap=True)
+    console.print(f"[dim]hrt:[/dim] {escape(message)}", soft_wrap=True)   # HAProxy's words are text, not markup
 
 
 @contextmanager

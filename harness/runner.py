@@ -165,7 +165,8 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
         (artifacts / "config-rejected.txt").write_text(str(exc))
         alerts = [line.split(":", 2)[-1].strip() for line in exc.haproxy_output.splitlines() if "[ALERT]" in line]
         why = f"haproxy -c rejected the case's config: {alerts[0] if alerts else exc}"
-        return RunOutcome(index, Verdict.UNTESTABLE, why, round(time.monotonic() - started, 2), str(artifacts))
+        return RunOutcome(index, Verdict.UNTESTABLE, why, round(time.monotonic() - started, 2), str(artifacts),
+                          notes={"config_rejected": True})
     except Exception as exc:
         return _error(index, artifacts, time.monotonic() - started, f"{exc.__class__.__name__}: {exc}",
                       traceback.format_exc())
@@ -273,6 +274,8 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
                     _kept(variant, result)   # after every run: an interrupted check keeps what it measured
                     if result.runs[-1].verdict == Verdict.REPRODUCED and not plan.fixed:
                         break   # syzbot's rule: one reproduction is the verdict
+                    if result.runs[-1].notes.get("config_rejected"):
+                        break   # this HAProxy refuses the config: more runs cannot change that
             except KeyboardInterrupt:
                 result.interrupted = True
                 if result.runs:

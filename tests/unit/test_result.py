@@ -108,3 +108,9 @@ def test_the_verdict_table_prints_haproxy_words_as_text(capsys):
                reason="haproxy -c rejected the case's config: parsing [/work/haproxy.cfg:11] : unknown keyword")
     _print_table([r])
     assert "[/work/haproxy.cfg:11]" in capsys.readouterr().out
+
+
+def test_progress_notes_print_haproxy_words_as_text(capsys):
+    from harness import progress
+    progress.note("peers: untestable haproxy -c rejected the case's config: parsing [/work/haproxy.cfg:11] : x")
+    assert "[/work/haproxy.cfg:11]" in capsys.readouterr().err
