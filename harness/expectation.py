@@ -1,10 +1,9 @@
 """What the verdict should be for a build: from measured release ranges, or from git ancestry."""
-import re
 from dataclasses import dataclass
 
 from .case import Variant
 from .sources import Source
-from .spec import version_key
+from .spec import branch_of, release_of, upstream_release, version_key
 
 UNKNOWN = "unknown"
 UNTESTABLE = "untestable"   # the case says this build cannot be tested (no build, no trigger path)
@@ -20,14 +19,8 @@ class Expectation:
     by_version: str = ""   # packaged builds: what the upstream version alone would say
 
 
-def release_of(version: str) -> str | None:
-    """X.Y.Z when the build is a release (3.0.11 or 3.0.11-9e587df), else None (dev builds)."""
-    m = re.match(r"^(\d+\.\d+\.\d+)(?:-[0-9a-f]{6,}(?:-\d+)?)?$", version)
-    return m.group(1) if m else None
-
-
 def for_release(variant: Variant, version: str) -> Expectation:
-    branch = ".".join(version.split(".")[:2])
+    branch = branch_of(version)
     b = variant.branches.get(branch)
     if b is None:
         return Expectation(UNKNOWN, f"branch {branch} not measured for {variant.case.id}")
@@ -73,12 +66,6 @@ def for_commit(variant: Variant, source: Source) -> Expectation:
             return Expectation("held", "predates the introducing commit "
                                        + ", ".join(c[:12] for c, h in has.items() if h is not None))
     return Expectation("reproduced", "lacks every fixing commit" + (f", contains {starts[:12]}" if starts else ""))
-
-
-def upstream_release(version: str) -> str | None:
-    """X.Y.Z at the front of a packaged HAProxy's version (2.6.12-1+deb12u4, 2.8.13-1c6b6d6)."""
-    m = re.match(r"^(\d+\.\d+\.\d+)(?![\d.])", version)
-    return m.group(1) if m else None
 
 
 def expect(variant: Variant, source: Source, built_version: str) -> Expectation:

@@ -60,3 +60,15 @@ def version_key(version: str) -> tuple:
 
 def branch_of(version: str) -> str:
     return ".".join(version.split(".")[:2])
+
+
+def release_of(version: str) -> str | None:
+    """X.Y.Z when the build is a release (3.0.11 or 3.0.11-9e587df), else None (dev builds)."""
+    m = re.match(r"^(\d+\.\d+\.\d+)(?:-[0-9a-f]{6,}(?:-\d+)?)?$", version)
+    return m.group(1) if m else None
+
+
+def upstream_release(version: str) -> str | None:
+    """X.Y.Z at the front of a packaged HAProxy's version (2.6.12-1+deb12u4, 2.8.13-1c6b6d6)."""
+    m = re.match(r"^(\d+\.\d+\.\d+)(?![\d.])", version)
+    return m.group(1) if m else None

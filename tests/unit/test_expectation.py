@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from harness.case import Case, OracleSpec, Variant
-from harness.expectation import UNKNOWN, expect, for_commit, for_release, release_of
+from harness.expectation import UNKNOWN, expect, for_commit, for_release
+from harness.spec import release_of
 from harness.gitrepo import GitRepo
 from harness.sources import Source
 from harness.spec import Spec

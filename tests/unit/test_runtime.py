@@ -5,7 +5,8 @@ import struct
 import pytest
 
 from harness.errors import HrtError
-from harness.expectation import expect, upstream_release
+from harness.expectation import expect
+from harness.spec import upstream_release
 from harness.runtime import check_binary, elf_arch, missing_libraries
 from harness.sources import Source
 from harness.spec import parse_spec
