@@ -12,8 +12,9 @@ PYTHON=${PYTHON:-python3}
 want_test_tools=false
 [ "${1:-}" = "--test" ] && want_test_tools=true
 
-os_id=$(. /etc/os-release 2>/dev/null && echo "${ID:-unknown}") || os_id=unknown
-os_name=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-$os_id}") || os_name=$os_id
+os_release=${HRT_OS_RELEASE:-/etc/os-release}   # another file only for the tests of this script
+os_id=$(. "$os_release" 2>/dev/null && echo "${ID:-unknown}") || os_id=unknown
+os_name=$(. "$os_release" 2>/dev/null && echo "${PRETTY_NAME:-$os_id}") || os_name=$os_id
 root=false; [ "$(id -u)" = 0 ] && root=true
 
 # apt_install PKG... : on Debian as root, install; elsewhere say exactly what is missing and stop.
