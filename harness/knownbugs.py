@@ -114,8 +114,8 @@ def _bug_cell(row: Row, checks: list) -> Cell:
     regression = [r for r in checks if mismatch(r) == "regression"]
     lost = [r for r in checks if mismatch(r) == "did not reproduce"]
     if regression:
-        cell = Cell("contradiction", "AFFECTED, expected not",
-                    why="reproduced where the case says fixed or not affected: " + ", ".join(r["case"] for r in regression))
+        cell = Cell("contradiction", "AFFECTED, expected not", why="reproduced where the case says fixed or not "
+                    "affected: " + ", ".join(r["case"] for r in regression))
     elif lost:
         cell = Cell("contradiction", ("affected" if reproduced else "not affected") + ", expected affected",
                     why="did not reproduce where the case says affected (a reproducer that lost its teeth?): "
@@ -126,8 +126,10 @@ def _bug_cell(row: Row, checks: list) -> Cell:
     elif held:
         cell = Cell("clear", "not affected, as expected" if all(r["expected"] == "held" for r in held)
                     else "not affected")
-    else:
-        cell = Cell("untested", "could not test", why=_short(checks[0]["reason"]))
+    else:   # untestable, or the harness failed (verdict "error")
+        failed = next((r for r in checks if r["verdict"] == "error"), checks[0])
+        cell = Cell("untested", "could not test" + (" (harness error)" if failed["verdict"] == "error" else ""),
+                    why=_short(failed["reason"]))
     expected = {r["expected"] for r in checks}
     release, branch = _release(checks[0]), _branch(checks[0])
     fixed = row.fixed_in.get(branch)
@@ -151,8 +153,8 @@ def _control_cell(checks: list) -> Cell:
     if mismatch(r):
         return Cell("contradiction", f"{r['verdict']}, expected {r['expected']}", why=_short(r["reason"]),
                     checks=checks)
-    if r["verdict"] == "untestable":
-        return Cell("untested", "could not test", why=_short(r["reason"]), checks=checks)
+    if r["verdict"] not in ("reproduced", "held"):
+        return Cell("untested", f"could not test ({r['verdict']})", why=_short(r["reason"]), checks=checks)
     return Cell("clear", f"{r['verdict']}, as expected", checks=checks)
 
 
@@ -212,6 +214,6 @@ def summary_text(results: list[dict], markup: bool = False) -> str:
         cells = [(row, row.cells[col.key]) for row in controls if col.key in row.cells]
         if cells:
             ok = sum(c.tone == "clear" for _, c in cells)
-            lines.append(f"  harness self-check: {ok}/{len(cells)} controls as expected" +
-                         "".join(f"; {paint(c.tone, row.case + ' ' + c.label)}" for row, c in cells if c.tone != "clear"))
+            lines.append(f"  harness self-check: {ok}/{len(cells)} controls as expected" + "".join(
+                f"; {paint(c.tone, row.case + ' ' + c.label)}" for row, c in cells if c.tone != "clear"))
     return "\n".join(lines)

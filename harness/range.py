@@ -22,6 +22,7 @@ from .spec import version_key
 from .stats import zero_hit_bound
 
 LEFT = {"first affected": "held", "first fixed": "reproduced"}    # the verdict below each boundary
+COUNTED = ("reproduced", "held")   # anything else (untestable, error) is skipped
 MEASURED = ("measured_from", "affected_from", "fixed_in", "status", "evidence")   # what --write owns
 ROW = "  {version:<8} {role:<6} {build:<11} {build_s:>7} {runs:>5} {run_s:>6} {verdict:<10} {reason}"
 
@@ -67,13 +68,13 @@ class RangeResult:
         return next((s for s in self.steps if s.version == version), None)
 
     def skipped(self) -> list:
-        return sorted((s for s in self.steps if s.verdict == "untestable"), key=lambda s: version_key(s.version))
+        return sorted((s for s in self.steps if s.verdict not in COUNTED), key=lambda s: version_key(s.version))
 
     def skipped_below(self, version: str) -> list:
         """Skipped releases just below version (down to the next checked one): the boundary may be any of them."""
         i = self.releases.index(version)
         out = []
-        while i > 0 and (s := self.step(self.releases[i - 1])) is not None and s.verdict == "untestable":
+        while i > 0 and (s := self.step(self.releases[i - 1])) is not None and s.verdict not in COUNTED:
             out.append(s.version)
             i -= 1
         return out[::-1]
@@ -101,7 +102,7 @@ class RangeResult:
             if maybe:
                 end += f" (the fix may already be in the skipped {', '.join(maybe)})"
         else:
-            newest = max((s.version for s in self.steps if s.verdict != "untestable"), key=version_key)
+            newest = max((s.version for s in self.steps if s.verdict in COUNTED), key=version_key)
             end = f"not fixed up to {newest}, the newest release checked"
         return f"{v}: {start}; {end}"
 
@@ -117,7 +118,7 @@ class RangeResult:
                             run_s="run s", verdict="verdict", reason="")]
         for s in self.steps:
             lines.append(ROW.format(**{**s.__dict__, "runs": f"{s.agreeing}/{s.runs}" if s.runs else "-",
-                                       "reason": s.skip_reason if s.verdict == "untestable" else ""}).rstrip())
+                                       "reason": "" if s.verdict in COUNTED else s.skip_reason}).rstrip())
         if self.skipped():
             lines.append("  skipped: " + "; ".join(f"{s.version} ({s.skip_reason})" for s in self.skipped()))
         warning = self.uncertainty()
@@ -150,7 +151,7 @@ class RangeResult:
                 out["affected_from"] = self.first_affected
             if self.first_fixed:
                 out["fixed_in"] = self.first_fixed
-        counted = sorted((s for s in self.steps if s.verdict != "untestable"), key=lambda s: version_key(s.version))
+        counted = sorted((s for s in self.steps if s.verdict in COUNTED), key=lambda s: version_key(s.version))
         line = ", ".join(f"{s.version} {s.verdict} {s.agreeing}/{s.runs}" for s in counted)
         if self.skipped():
             line += "; skipped: " + ", ".join(f"{s.version} ({s.skip_reason})" for s in self.skipped())
@@ -177,7 +178,7 @@ class _Search:
         return self.seen[i].verdict
 
     def first_testable(self, order, role: str) -> int | None:
-        return next((i for i in order if self.verdict(i, role) != "untestable"), None)
+        return next((i for i in order if self.verdict(i, role) in COUNTED), None)
 
     def boundary(self, left: int, right: int, which: str, prior: int | None) -> int:
         """The first release on right's side, between left and right (known to differ); the prior's
@@ -186,7 +187,7 @@ class _Search:
         while True:
             inside = [(i, self.seen[i].verdict) for i in range(left + 1, right) if i in self.seen]
             left = max([i for i, v in inside if v == LEFT[which]], default=left)   # probes already checked
-            right = min([i for i, v in inside if v not in (LEFT[which], "untestable")], default=right)
+            right = min([i for i, v in inside if v in COUNTED and v != LEFT[which]], default=right)
             open_ = [i for i in range(left + 1, right) if i not in self.seen]
             if not open_:
                 return right
@@ -198,7 +199,7 @@ class _Search:
             v = self.verdict(pick, "step")
             if v == LEFT[which]:
                 left = pick
-            elif v != "untestable":
+            elif v in COUNTED:
                 right = pick
 
 
@@ -281,7 +282,8 @@ def run_range(variant: Variant, branch: str, runs: int | None = None, profile: s
 
 def write_entry(variant: Variant, branch: str, entry: dict) -> Path:
     """Replace the measured keys of the branch's table in the case's case.toml with entry (other keys and the
-    rest of the file as they were): the variant's own `[variants.V.branches."X.Y"]` when the variant has its own branches, else the case's."""
+    rest of the file as they were): the variant's own `[variants.V.branches."X.Y"]` when the variant has its
+    own branches, else the case's."""
     path = variant.case.path / "case.toml"
     doc = tomlkit.parse(path.read_text())
     own = doc.get("variants", {}).get(variant.name, {}) if variant.name else {}

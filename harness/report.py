@@ -1,8 +1,9 @@
 """`hrt report RESULTS_DIR` (and the page `hrt test` writes): one self-contained HTML page.
 
 It leads with the answer (knownbugs.py: per known bug and HAProxy, affected or not and what to upgrade
-to; the harness's self-check apart), then the case × version verdicts and the evidence. Plots are embedded as data URIs and text evidence inline, so the page still reads when it is downloaded
-alone from a CI run's artifacts; cores and logs stay links beside it.
+to; the harness's self-check apart), then the case × version verdicts and the evidence. Plots are
+embedded as data URIs and text evidence inline, so the page still reads when it is downloaded alone
+from a CI run's artifacts; cores and logs stay links beside it.
 """
 import base64
 import json

@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's `chromium`, installed by `make setup`) as a person's eyes on the HTML report.
 
 `look` loads the page in the real browser and returns what it rendered: the DOM after layout, with every
-image's decoded size, every table cell's box and colour and where each table starts, plus a screenshot kept under results/ for CI's artifacts.
+image's decoded size, every table cell's box and colour and where each table starts, plus a screenshot
+kept under results/ for CI's artifacts.
 """
 import json
 import os
@@ -22,8 +23,8 @@ PROBE = """<script>window.addEventListener("load", () => {
     answers: [...document.querySelectorAll("td.answer")].map(td => ({table: td.closest("table").id,
              case: td.dataset.case, haproxy: td.dataset.haproxy, tone: td.dataset.tone, text: td.innerText,
              box: box(td), background: getComputedStyle(td).backgroundColor})),
-    tops: Object.fromEntries(["known-bugs", "self-check", "verdicts"].map(id => [id,
-             document.getElementById(id) ? Math.round(document.getElementById(id).getBoundingClientRect().top) : null])),
+    tops: Object.fromEntries(["known-bugs", "self-check", "verdicts"].map(id => document.getElementById(id))
+             .filter(Boolean).map(t => [t.id, Math.round(t.getBoundingClientRect().top)])),
   };
   const out = document.createElement("pre"); out.id = "hrt-probe"; out.textContent = JSON.stringify(facts);
   document.body.appendChild(out);

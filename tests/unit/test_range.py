@@ -84,6 +84,15 @@ def test_unbuildable_and_unreachable_releases_are_skipped_and_named():
     assert "2.8.7 reproduced 1/1" in entry["evidence"] and "2.8.9 held 1/1" in entry["evidence"]
 
 
+def test_a_harness_error_is_skipped_not_counted():
+    def check(version):
+        verdict = "error" if version == "2.8.13" else "reproduced" if version in between(0, 14) else "held"
+        return Step(version, verdict, 1, 1, "cached", reason="Traceback: boom")
+    r = search(variant(), "2.8", R28, check)
+    assert (r.first_affected, r.first_fixed) == ("2.8.0", "2.8.14")
+    assert [s.version for s in r.skipped()] == ["2.8.13"] and r.step("2.8.12").verdict == "reproduced"
+
+
 def test_no_two_testable_releases_is_undecided():
     r = search(variant(), "2.8", R28[:3], checker(no_build=set(R28[:3])))
     assert r.affected is None and r.entry() is None and "undecided" in r.answer()

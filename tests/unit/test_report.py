@@ -143,8 +143,9 @@ def test_the_answer_for_one_haproxy():
     assert (cells["tcp-leak-2.8"].tone, cells["tcp-leak-2.8"].label, cells["tcp-leak-2.8"].advice) == \
         ("affected", "affected, as expected", "upgrade to 2.8.14")
     assert cells["lua-filter-2.9"].tone == "contradiction" and "shared-state" in cells["lua-filter-2.9"].why
-    assert (cells["peers-appctx-3.0"].tone, cells["peers-appctx-3.0"].why) == ("untested", "trigger not reached: no wait state")
-    assert (cells["quic-uaf-2.9"].label, cells["quic-uaf-2.9"].advice) == ("not affected, as expected", "fixed in 2.8.8")
+    peers, quic = cells["peers-appctx-3.0"], cells["quic-uaf-2.9"]
+    assert (peers.tone, peers.why) == ("untested", "trigger not reached: no wait state")
+    assert (quic.label, quic.advice) == ("not affected, as expected", "fixed in 2.8.8")
     assert cells["gone-case"].label == "not affected"
     tcp = next(row for row in bugs if row.case == "tcp-leak-2.8")
     assert tcp.upstream_label == "haproxy#2754" and tcp.fixed_in == {"3.0": "3.0.6", "2.8": "2.8.14"}
