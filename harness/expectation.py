@@ -69,7 +69,11 @@ def for_commit(variant: Variant, source: Source) -> Expectation:
 
 
 def expect(variant: Variant, source: Source, built_version: str) -> Expectation:
-    if variant.expect:
+    if variant.expect:   # a control: constant, except on a branch where its premise does not hold
+        b = variant.branches.get(branch_of(upstream_release(built_version) or built_version), {})
+        if b.get("status") == "untestable":
+            return Expectation(UNTESTABLE, f"the control does not apply to {branch_of(built_version)}: "
+                                           f"{b.get('evidence', '(no evidence given)')}")
         return Expectation(variant.expect, "fixed by the case (a control)")
     if source.spec.kind in PACKAGED:   # distributions backport fixes: the measured verdict decides
         release = upstream_release(built_version)

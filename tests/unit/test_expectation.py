@@ -191,3 +191,12 @@ def test_untestable_on_purpose_releases_and_branches():
     assert for_release(v, "2.8.9").verdict == "held" and for_release(v, "2.8.7").verdict == "reproduced"
     e = for_release(v, "2.9.6")
     assert e.verdict == "untestable" and "branch 2.9" in e.why and "wait state" in e.why
+
+
+def test_a_control_does_not_apply_where_its_branch_says_untestable():
+    v = variant({"2.6": {"status": "untestable", "evidence": "2.6 closes the tunnels itself"}}, expect_="reproduced")
+    src = Source(Spec("release", "2.6.12", text="2.6.12"), "sha256:x", "2.6.12", "x")
+    e = expect(v, src, "2.6.12-f588462")
+    assert e.verdict == "untestable" and "closes the tunnels" in e.why
+    assert expect(v, Source(Spec("release", "3.0.11", text="3.0.11"), "x", "3.0.11", "x"), "3.0.11").verdict == \
+        "reproduced"
