@@ -185,7 +185,8 @@ def _rate(path: Path, where: str, raw, params: dict) -> Rate | None:
     lower = _number(path, f"{w}.lower95", raw.get("lower95"), float)
     model = raw.get("model", "binomial" if per == "run" else "poisson")
     if model not in ("binomial", "poisson") or (per == "run" and model != "binomial"):
-        _fail(path, f"{w}.model", f'expected "binomial" (per run or unit) or "poisson" (per second or unit), got {model!r}')
+        _fail(path, f"{w}.model",
+              f'expected "binomial" (per run or unit) or "poisson" (per second or unit), got {model!r}')
     if not (0 < lower <= (1 if model == "binomial" else math.inf)):
         _fail(path, f"{w}.lower95", f"expected a rate > 0{' and <= 1 (a probability)' if model == 'binomial' else ''}, "
                                     f"got {lower}")
@@ -194,7 +195,8 @@ def _rate(path: Path, where: str, raw, params: dict) -> Rate | None:
         _fail(path, f"{w}.evidence", "the measured runs behind the bound are required")
     param = raw.get("param", "")
     if per != "run" and param not in params:
-        _fail(path, f"{w}.param", f"a per-{per} rate names the param that sets a run's exposure; {param!r} is not a param")
+        _fail(path, f"{w}.param",
+              f"a per-{per} rate names the param that sets a run's exposure; {param!r} is not a param")
     target = raw.get("target")
     if target is not None:
         target = _number(path, f"{w}.target", target, float)

@@ -24,7 +24,8 @@ def case_with(branches, tmp_path, monkeypatch):
     d = tmp_path / "c1"
     d.mkdir()
     (d / "scenario.py").write_text("def run(ctx):\n    pass\n")
-    body = "\n".join(f'[branches."{b}"]\n' + "\n".join(f'{k} = {json.dumps(v)}' for k, v in kv.items()) for b, kv in branches.items())
+    body = "\n".join(f'[branches."{b}"]\n' + "\n".join(f'{k} = {json.dumps(v)}' for k, v in kv.items())
+                     for b, kv in branches.items())
     (d / "case.toml").write_text(f'title = "t"\ntemplate = "t.cfg.j2"\noracles = [{{ name = "crash" }}]\n{body}\n')
     return case_mod.load_case(d)
 
