@@ -126,6 +126,9 @@ def _bug_cell(row: Row, checks: list) -> Cell:
     elif held:
         cell = Cell("clear", "not affected, as expected" if all(r["expected"] == "held" for r in held)
                     else "not affected")
+        weak = [r["power"] for r in held if r.get("power_weak") and r.get("power") is not None]
+        if weak:   # a held short of its power target (harness/power.py) is weaker evidence: say so
+            cell.label += f" (weak, power {int(min(weak) * 1000) / 1000})"
     else:   # untestable, or the harness failed (verdict "error")
         failed = next((r for r in checks if r["verdict"] == "error"), checks[0])
         cell = Cell("untested", "could not test" + (" (harness error)" if failed["verdict"] == "error" else ""),
@@ -154,7 +157,8 @@ def _control_cell(checks: list) -> Cell:
         return Cell("contradiction", f"{r['verdict']}, expected {r['expected']}", why=_short(r["reason"]),
                     checks=checks)
     if r["verdict"] not in ("reproduced", "held"):
-        return Cell("untested", f"could not test ({r['verdict']})", why=_short(r["reason"]), checks=checks)
+        return Cell("untested", "could not test" + (" (harness error)" if r["verdict"] == "error" else ""),
+                    why=_short(r["reason"]), checks=checks)
     return Cell("clear", f"{r['verdict']}, as expected", checks=checks)
 
 
@@ -207,10 +211,10 @@ def summary_text(results: list[dict], markup: bool = False) -> str:
             if not cell:
                 continue
             fix = f" (fix {row.commits_text})" if row.fix_commits and cell.advice.startswith("upgrade") else ""
-            tail = "; ".join(filter(None, [cell.advice + fix, cell.why]))
+            tail = "; ".join(filter(None, [cell.advice + fix, _short(cell.why, 90)]))
             link = f" {row.upstream_label}" if row.upstream else ""
             lines.append(f"  {paint(cell.tone, f'{cell.label:<26}')} {text(row.case)}{text(link)}: "
-                         f"{text(_short(row.title, 70))}" + (f" — {text(tail)}" if tail else ""))
+                         f"{text(_short(row.title, 56))}" + (f" — {text(tail)}" if tail else ""))
         cells = [(row, row.cells[col.key]) for row in controls if col.key in row.cells]
         if cells:
             ok = sum(c.tone == "clear" for _, c in cells)

@@ -127,6 +127,7 @@ ONE_HAPROXY = [
     known("tcp-leak-2.8/no-timeout-server", "2.8.13", "reproduced", "reproduced"),
     known("lua-filter-2.9/shared-state", "2.8.13", "reproduced", "held"),
     known("lua-filter-2.9/mixed-load", "2.8.13", "held", "held"),
+    known("sticktable-race-2.9", "2.8.13", "held", "held") | {"power": 0.9506, "power_weak": True},
     known("peers-appctx-3.0/fin", "2.8.13", "untestable", "unknown", reason="trigger not reached: no wait state"),
     known("quic-uaf-2.9/close", "2.8.13", "held", "held"),
     known("canary-crash/sigsegv", "2.8.13", "reproduced", "reproduced"),
@@ -147,6 +148,7 @@ def test_the_answer_for_one_haproxy():
     assert (peers.tone, peers.why) == ("untested", "trigger not reached: no wait state")
     assert (quic.label, quic.advice) == ("not affected, as expected", "fixed in 2.8.8")
     assert cells["gone-case"].label == "not affected"
+    assert cells["sticktable-race-2.9"].label == "not affected, as expected (weak, power 0.95)"
     tcp = next(row for row in bugs if row.case == "tcp-leak-2.8")
     assert tcp.upstream_label == "haproxy#2754" and tcp.fixed_in == {"3.0": "3.0.6", "2.8": "2.8.14"}
     assert {row.case: row.cells["2.8.13"].tone for row in controls} == {
