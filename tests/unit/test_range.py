@@ -187,3 +187,18 @@ def test_usage_errors_exit_2_before_any_check(capsys):
     assert main(["range", "quic-uaf-2.9", "--branch", "2.9"]) == 2      # three variants: name one
     assert main(["range", "tcp-leak-2.8", "--branch", "28"]) == 2
     assert "--branch expects X.Y" in capsys.readouterr().err
+
+
+def test_all_branches_searches_every_branch_the_variant_names(monkeypatch, capsys):
+    import harness.range
+    seen = []
+
+    def fake_run_range(v, branch, runs, profile):
+        seen.append(branch)
+        releases = [f"{branch}.{i}" for i in range(4)]
+        return search(v, branch, releases, lambda x: Step(x, "untestable" if branch == "3.0" else "held", 1, 1))
+    monkeypatch.setattr(harness.range, "run_range", fake_run_range)
+    assert main(["range", "tcp-leak-2.8", "--all-branches"]) == 1       # 3.0 could not conclude
+    assert seen == ["2.6", "2.8", "3.0"]
+    out = capsys.readouterr().out
+    assert "on 2.6: not affected" in out and "on 3.0: undecided" in out
