@@ -1,4 +1,6 @@
 """The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
+import json
+import os
 import sys
 import tempfile
 import threading
@@ -181,6 +183,7 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
     oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
     haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
                               files=files)
+    ctx = None
     try:
         haproxy.start()
         ctx = RunContext(variant, haproxy, b, images, artifacts, oracles, started + variant.timeout)
@@ -197,6 +200,10 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
     finally:
         haproxy.stop()
         haproxy.keep_evidence(artifacts)
+        if ctx is not None:   # every run's own record beside its evidence, whatever ended it
+            (artifacts / "notes.json").write_text(json.dumps(
+                {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
+                 "load_avg_end": os.getloadavg()}, default=str))
     if blocked:
         return _error(index, artifacts, time.monotonic() - started,
                       f"timeout: the scenario was still running {variant.timeout:.0f}s (+{SCENARIO_GRACE}s) into the "
