@@ -31,7 +31,7 @@ ROW = "  {version:<8} {role:<6} {build:<11} {build_s:>7} {runs:>5} {run_s:>6} {v
 class Step:
     """One checked release."""
     version: str
-    verdict: str                    # reproduced | held | untestable
+    verdict: str                    # reproduced | held (counted) | untestable | error (skipped)
     runs: int = 0
     agreeing: int = 0               # runs whose verdict is the step's
     build: str = ""                 # fresh | cached | failed | no source
