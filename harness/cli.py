@@ -109,7 +109,9 @@ def _run_checks(variants, spec, runs, profile, as_json, power=None, results=None
             if prof not in prepared:
                 prepared[prof] = prepare(spec, prof, images, source)
             r = check(v, spec, runs=runs, profile=prof, images=images, prepared=prepared[prof], power=power)
-        except Exception as exc:
+        except HrtError:
+            raise   # the input or the setup is wrong (a file that is no HAProxy, no such image...): exit 2
+        except Exception as exc:   # a fault of the harness or of the case: this variant's error outcome
             r = check_failed(v, spec, prof, exc, traceback.format_exc())
         results.append(r)
         if as_json:
