@@ -41,10 +41,14 @@ class HAProxyInstance:
         self.network = network
         # short path: unix sockets live here; the pid in the name lets `hrt setup` remove what a killed run left
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-"))
-        os.chmod(self.workdir, 0o755)
-        (self.workdir / "haproxy.cfg").write_text(config_text)
-        for fname, content in (files or {}).items():
-            (self.workdir / fname).write_text(content)
+        try:
+            os.chmod(self.workdir, 0o755)
+            (self.workdir / "haproxy.cfg").write_text(config_text)
+            for fname, content in (files or {}).items():
+                (self.workdir / fname).write_text(content)
+        except BaseException:   # an interrupt here: nobody holds this instance to clean it up
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         self.config_text = config_text
         self.container = None
         self.tools: list[Sidecar] = []
@@ -119,24 +123,23 @@ class HAProxyInstance:
         if not self.container:
             try:   # interrupted inside containers.run(): the container may exist without our handle
                 client().containers.get(self.container_name).remove(force=True)
-            except NotFound:
+            except APIError:   # none, or its removal already under way
                 pass
             return
         for tool in self.tools:
             tool.remove()
         try:
-            self.log_before_stop = self.container.logs(stdout=True, stderr=True).decode(errors="replace")
+            self.log_before_stop = self.output()
             if self.running():
                 self.container.kill(signal="SIGTERM")
                 self.wait_exit(STOP_TIMEOUT)
             self._collect_logs()
-            if self.exit_code is None:
-                self.container.reload()
+            if self.exit_code is None and not self.running():   # running() reloads: the exit code is fresh
                 self.exit_code = self.container.attrs["State"].get("ExitCode")
         finally:
             try:
                 self.container.remove(force=True)
-            except NotFound:
+            except APIError:   # gone, or its removal already under way (an interrupted earlier attempt)
                 pass
             if self.netns:
                 self.netns.close()
@@ -146,15 +149,12 @@ class HAProxyInstance:
         """What HAProxy printed so far (master and worker, stdout and stderr); "" once it is gone."""
         try:
             return self.container.logs(stdout=True, stderr=True).decode(errors="replace") if self.container else ""
-        except NotFound:
+        except APIError:   # gone, or dead and being removed
             return ""
 
     def _collect_logs(self) -> None:
-        try:
-            self.log_text = self.container.logs(stdout=True, stderr=True).decode(errors="replace")
-            (self.workdir / "haproxy.log").write_text(self.log_text)
-        except NotFound:
-            pass
+        self.log_text = self.output()
+        (self.workdir / "haproxy.log").write_text(self.log_text)
 
     def keep_evidence(self, dest: Path) -> Path:
         """Move the work dir (config, log, cores) to dest, dropping sockets."""

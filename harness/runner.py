@@ -181,10 +181,10 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
     module = variant.case.scenario()
     files = {name: (variant.case.path / name).read_text() for name in variant.case.files}  # at {{ workdir }}/NAME
     oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
-    haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
-                              files=files)
-    ctx = None
+    haproxy = ctx = None
     try:
+        haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
+                                  files=files)
         haproxy.start()
         ctx = RunContext(variant, haproxy, b, images, artifacts, oracles, started + variant.timeout)
         ctx.params = params
@@ -197,13 +197,17 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
         if blocked:   # abandoned: killing HAProxy ends what the scenario waits on; the thread is a daemon
             haproxy.kill()
             scenario.join(5)
-    finally:
-        haproxy.stop()
-        haproxy.keep_evidence(artifacts)
-        if ctx is not None:   # every run's own record beside its evidence, whatever ended it
-            (artifacts / "notes.json").write_text(json.dumps(
-                {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
-                 "load_avg_end": os.getloadavg()}, default=str))
+    finally:   # each step on its own: a failing stop still moves the work dir into the evidence
+        try:
+            if haproxy is not None:
+                haproxy.stop()
+        finally:
+            if haproxy is not None:
+                haproxy.keep_evidence(artifacts)
+            if ctx is not None:   # every run's own record beside its evidence, whatever ended it
+                (artifacts / "notes.json").write_text(json.dumps(
+                    {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
+                     "load_avg_end": os.getloadavg()}, default=str))
     if blocked:
         return _error(index, artifacts, time.monotonic() - started,
                       f"timeout: the scenario was still running {variant.timeout:.0f}s (+{SCENARIO_GRACE}s) into the "
