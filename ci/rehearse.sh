@@ -170,7 +170,7 @@ setsid sudo -u "$RUNNER" -H env PATH="$runner_path" \
         --artifact-server-path "$DIR/artifacts" --artifact-server-addr 127.0.0.1 --artifact-server-port 34567 \
         --cache-server-path "$DIR/cache" --cache-server-addr 127.0.0.1 \
         --action-cache-path "$DIR/act" --action-offline-mode \
-        --concurrent-jobs 1 "${extra[@]}" \
+        --concurrent-jobs 1 --var HRT_MAX_PARALLEL=1 "${extra[@]}" \
     > >(python3 "$ROOT/ci/act_log.py" "$log") 2>&1 &
 act_pid=$!
 wait "$act_pid"

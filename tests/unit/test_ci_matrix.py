@@ -229,6 +229,8 @@ def test_check_needs_the_selftest_and_the_matrix_and_report_joins():
     jobs = workflow()["jobs"]
     assert set(jobs["check"]["needs"]) == {"selftest", "matrix"}
     assert jobs["check"]["strategy"]["fail-fast"] is False
+    assert "vars.HRT_MAX_PARALLEL" in jobs["check"]["strategy"]["max-parallel"]   # 1 in the rehearsal
+    assert "--var HRT_MAX_PARALLEL=1" in (ROOT / "ci" / "rehearse.sh").read_text()
     assert set(jobs["report"]["needs"]) == {"matrix", "check"} and "always()" in jobs["report"]["if"]
 
 
