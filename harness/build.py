@@ -9,7 +9,7 @@ import json
 import os
 import re
 import shutil
-import tarfile
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +58,13 @@ def build_key(source: Source, profile: str, builder_id: str) -> str:
 
 
 def _safe_extract(tarball: Path, dest: Path) -> Path:
-    """Extract and return the tree's top directory (tarballs hold one)."""
-    with tarfile.open(tarball) as tf:
-        tf.extractall(dest, filter="tar")
+    """Extract and return the tree's top directory (tarballs hold one). GNU tar, not tarfile: Debian 12's
+    Python 3.11.2 predates extraction filters, and tar already refuses members that climb out with `..`,
+    strips leading slashes and, with --no-same-owner, keeps the files ours."""
+    r = subprocess.run(["tar", "-xzf", str(tarball), "-C", str(dest), "--no-same-owner"], capture_output=True,
+                       text=True, timeout=600)
+    if r.returncode != 0:
+        raise HrtError(f"{tarball}: tar could not extract it: {r.stderr.strip()[-500:]}")
     tops = [p for p in dest.iterdir() if p.is_dir()]
     if len(tops) != 1:
         raise HrtError(f"{tarball}: expected one top-level directory, found {len(tops)}")
