@@ -14,6 +14,7 @@ import psutil
 from docker.errors import DockerException, NotFound
 
 from .errors import DockerUnavailable, HrtError
+from .shield import shielded
 
 LABEL = "hrt"  # every container, network and image hrt makes carries it, so cleanup can find them
 OWNER = "hrt.owner"  # the pid of the hrt process that made it: leftovers are those whose owner is gone
@@ -104,8 +105,9 @@ def run_in_container(image: str, command: list[str], mounts: dict, timeout: int,
                 log.close()
         status = ctr.wait(timeout=max(1, deadline - time.monotonic()))["StatusCode"]
     finally:
-        try:
-            client().containers.get(name).remove(force=True)
-        except NotFound:
-            pass
+        with shielded():   # an interrupt waits until the container is gone
+            try:
+                client().containers.get(name).remove(force=True)
+            except NotFound:
+                pass
     return status, "".join(out)

@@ -21,6 +21,7 @@ from .oracles import REGISTRY
 from .paths import results_dir, slug
 from .power import plan as power_plan
 from .result import CheckResult, RunOutcome
+from .shield import shielded
 from .sources import Source, resolve
 from .spec import parse_spec
 from .templates import render
@@ -183,8 +184,9 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
     oracles = [REGISTRY[o.name](**o.options) for o in variant.oracles]
     haproxy = ctx = None
     try:
-        haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
-                                  files=files)
+        with shielded():   # its work dir exists only once `haproxy` holds it
+            haproxy = HAProxyInstance(b, images, config, slug(variant.id), extra_args=list(variant.haproxy_args),
+                                      files=files)
         haproxy.start()
         ctx = RunContext(variant, haproxy, b, images, artifacts, oracles, started + variant.timeout)
         ctx.params = params
@@ -197,17 +199,18 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
         if blocked:   # abandoned: killing HAProxy ends what the scenario waits on; the thread is a daemon
             haproxy.kill()
             scenario.join(5)
-    finally:   # each step on its own: a failing stop still moves the work dir into the evidence
-        try:
-            if haproxy is not None:
-                haproxy.stop()
-        finally:
-            if haproxy is not None:
-                haproxy.keep_evidence(artifacts)
-            if ctx is not None:   # every run's own record beside its evidence, whatever ended it
-                (artifacts / "notes.json").write_text(json.dumps(
-                    {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
-                     "load_avg_end": os.getloadavg()}, default=str))
+    finally:   # an interrupt now waits for the end of the cleanup; a failing stop still keeps the evidence
+        with shielded():
+            try:
+                if haproxy is not None:
+                    haproxy.stop()
+            finally:
+                if haproxy is not None:
+                    haproxy.keep_evidence(artifacts)
+                if ctx is not None:   # every run's own record beside its evidence, whatever ended it
+                    (artifacts / "notes.json").write_text(json.dumps(
+                        {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
+                         "load_avg_end": os.getloadavg()}, default=str))
     if blocked:
         return _error(index, artifacts, time.monotonic() - started,
                       f"timeout: the scenario was still running {variant.timeout:.0f}s (+{SCENARIO_GRACE}s) into the "
