@@ -3,7 +3,6 @@
 3 a check errored (an exception or a blocked scenario in the harness or a case), 130 interrupted."""
 import argparse
 import json
-import signal
 import sys
 import time
 import traceback
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import progress
+from . import progress, shield
 from .case import all_cases, find
 from .errors import HrtError
 from .profiles import PROFILES
@@ -22,10 +21,6 @@ OUT = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # ta
 PROFILE_NAMES = list(PROFILES)
 EXIT_ERROR = 3   # a check could not be carried out (the harness or a case failed): no verdict
 VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow", "error": "bold magenta"}
-
-
-def _sigterm(signum, frame):
-    raise KeyboardInterrupt  # unwinds every `with`/`finally`, so containers are removed
 
 
 def cmd_setup(args) -> int:
@@ -338,7 +333,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm)
+    shield.install()
     args = parser().parse_args(argv)
     if getattr(args, "haproxy_path", None):   # image:REF whose HAProxy is not where images keep it
         attr = "haproxy" if args.command == "check" else "spec"

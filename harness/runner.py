@@ -21,6 +21,7 @@ from .oracles import REGISTRY
 from .paths import results_dir, slug
 from .power import plan as power_plan
 from .result import CheckResult, RunOutcome
+from .shield import requested as interrupt_requested
 from .shield import shielded
 from .sources import Source, resolve
 from .spec import parse_spec
@@ -171,6 +172,8 @@ def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: 
         return RunOutcome(index, Verdict.UNTESTABLE, why, round(time.monotonic() - started, 2), str(artifacts),
                           notes={"config_rejected": True})
     except Exception as exc:
+        if interrupt_requested():   # a library turned our KeyboardInterrupt into its own error
+            raise KeyboardInterrupt from exc
         return _error(index, artifacts, time.monotonic() - started, f"{exc.__class__.__name__}: {exc}",
                       traceback.format_exc())
 
