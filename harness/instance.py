@@ -16,6 +16,7 @@ from .errors import ConfigRejected, HrtError
 from .images import Images
 from .netns import NetNS
 from .runtime_api import MasterCLI, RuntimeAPI
+from .shield import shielded
 from .sidecar import Sidecar
 
 WORK_DIR = "/work"
@@ -145,6 +146,14 @@ class HAProxyInstance:
                 self.netns.close()
             self.container = None
 
+    def close(self, evidence: Path) -> None:
+        """stop(), then the work dir into `evidence` even if stopping failed; an interrupt waits for both."""
+        with shielded():
+            try:
+                self.stop()
+            finally:
+                self.keep_evidence(evidence)
+
     def output(self) -> str:
         """What HAProxy printed so far (master and worker, stdout and stderr); "" once it is gone."""
         try:
@@ -172,7 +181,12 @@ class HAProxyInstance:
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
+        """As a context manager (no evidence kept): stop, and its work dir goes too."""
+        with shielded():
+            try:
+                self.stop()
+            finally:
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
     def spawn(self, argv: list[str], timeout: float) -> Sidecar:
         """Start a tool of hrt's runtime image beside HAProxy (harness/sidecar.py); removed by stop()."""

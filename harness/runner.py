@@ -203,17 +203,12 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
             haproxy.kill()
             scenario.join(5)
     finally:   # an interrupt now waits for the end of the cleanup; a failing stop still keeps the evidence
-        with shielded():
-            try:
-                if haproxy is not None:
-                    haproxy.stop()
-            finally:
-                if haproxy is not None:
-                    haproxy.keep_evidence(artifacts)
-                if ctx is not None:   # every run's own record beside its evidence, whatever ended it
-                    (artifacts / "notes.json").write_text(json.dumps(
-                        {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
-                         "load_avg_end": os.getloadavg()}, default=str))
+        if haproxy is not None:
+            haproxy.close(artifacts)
+        if ctx is not None:   # every run's own record beside its evidence, whatever ended it
+            (artifacts / "notes.json").write_text(json.dumps(
+                {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
+                 "load_avg_end": os.getloadavg()}, default=str))
     if blocked:
         return _error(index, artifacts, time.monotonic() - started,
                       f"timeout: the scenario was still running {variant.timeout:.0f}s (+{SCENARIO_GRACE}s) into the "

@@ -1,4 +1,8 @@
 """Shared fixtures. Integration tests build real HAProxy releases in containers (cached across runs)."""
+import glob
+import os
+import tempfile
+
 import pytest
 
 # The two releases Debian's archive serves upstream tarballs of: buildable on any fresh machine.
@@ -38,3 +42,12 @@ def need_mirror(commit: str) -> str:
     if repo is None:
         pytest.skip(f"needs a git mirror holding {commit} in HRT_GIT_MIRRORS (unset or lacking it)")
     return repo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_work_dir_left_behind():
+    """Every HAProxy work dir this test process made (/tmp/hrt-<pid>-*) is gone when the session ends:
+    evidence moved into results, or removed."""
+    yield
+    left = glob.glob(os.path.join(tempfile.gettempdir(), f"hrt-{os.getpid()}-*"))
+    assert not left, f"HAProxy work dirs left behind: {left}"

@@ -76,7 +76,7 @@ def mesh_up(ctx, stack: contextlib.ExitStack) -> bool:
                                                  "hold_ms": 0, "remote_peers": peers})
         node = HAProxyInstance(ctx.build, ctx.images, cfg, f"{ctx.variant.case.id}-{r['name']}",
                                network=net.name, files=files)
-        stack.callback(lambda n=node, name=r["name"]: (n.stop(), n.keep_evidence(ctx.artifacts / name)))
+        stack.callback(node.close, ctx.artifacts / r["name"])
         node.start()
         nodes[r["name"]] = node
         got = net.address_of(node.container)

@@ -29,11 +29,14 @@ def hrt_containers(owner: int):
     return docker.from_env().containers.list(all=True, filters={"label": f"hrt.owner={owner}"})
 
 
-def test_haproxy_c_failure_shows_message_and_numbered_config(images, prepared):
+def test_haproxy_c_failure_shows_message_and_numbered_config(images, prepared, tmp_path):
     _, b, _ = prepared("3.0.11")
     inst = HAProxyInstance(b, images, "global\n    no-such-keyword 1\n", "badcfg")
     with pytest.raises(ConfigRejected) as exc:
-        inst.check()
+        try:
+            inst.check()
+        finally:
+            inst.close(tmp_path / "evidence")
     text = str(exc.value)
     assert "no-such-keyword" in exc.value.haproxy_output      # HAProxy's own message
     assert "   2      no-such-keyword 1" in text                # the rendered config, numbered
