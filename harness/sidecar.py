@@ -4,7 +4,7 @@ test may come from any image (image:REF, deb:) and needs none of these tools."""
 import itertools
 import os
 
-from docker.errors import APIError, NotFound
+from docker.errors import APIError
 
 from .dockerenv import client, labels
 
@@ -23,7 +23,7 @@ class Sidecar:
     def running(self) -> bool:
         try:
             self.container.reload()
-        except NotFound:
+        except APIError:   # gone, or being removed with HAProxy
             return False
         return self.container.status == "running"
 
@@ -31,25 +31,23 @@ class Sidecar:
         """The exit status, or None if it still runs after `timeout` seconds."""
         try:
             return self.container.wait(timeout=timeout)["StatusCode"]
-        except NotFound:
-            return None
-        except Exception:   # requests' ReadTimeout: still running
+        except Exception:   # requests' ReadTimeout (still running), or gone / being removed with HAProxy
             return None
 
     def output(self) -> str:
         try:
             return self.container.logs(stdout=True, stderr=True).decode(errors="replace")
-        except NotFound:
+        except APIError:   # gone, or dead and being removed with HAProxy (409)
             return ""
 
     def stop(self) -> None:
         try:
             self.container.kill()
-        except (NotFound, APIError):   # already exited
+        except APIError:   # already exited
             pass
 
     def remove(self) -> None:
         try:
             client().containers.get(self.name).remove(force=True)
-        except NotFound:
+        except APIError:   # gone, or its removal already under way
             pass
