@@ -42,7 +42,6 @@ class Build:
     source: Source
     profile: str
     binary: Path | None       # the host file, when there is one (not for deb:/image:)
-    directory: Path
     features: Features
     runtime: Runtime          # how and where it runs
     seconds: float = 0.0      # 0 when reused from the cache
@@ -111,7 +110,7 @@ def prebuilt(source: Source, profile: str, images: Images) -> Build:
                              "or deb:VERSION for a Debian package")
     runtime = Runtime(runtime.image, runtime.exe, runtime.mounts, identity={"file": str(source.binary),
                                                                              "sha256": source.identity[7:]})
-    return Build(source, profile, source.binary, source.binary.parent, read_features(runtime), runtime)
+    return Build(source, profile, source.binary, read_features(runtime), runtime)
 
 
 def build(source: Source, profile: str = "default", images: Images | None = None) -> Build:
@@ -129,7 +128,7 @@ def build(source: Source, profile: str = "default", images: Images | None = None
         meta = out_dir / "build.json"
         if meta.exists():
             binary = out_dir / "haproxy"
-            return Build(source, profile, binary, out_dir, parse_vv((out_dir / "vv.txt").read_text()),
+            return Build(source, profile, binary, parse_vv((out_dir / "vv.txt").read_text()),
                          for_file(binary, images.runtime))
         return _build_fresh(source, profile, images, out_dir, key)
 
@@ -180,6 +179,6 @@ def _build_fresh(source: Source, profile: str, images: Images, out_dir: Path, ke
         progress.note(f"built {features.version} ({profile}) in {seconds:.0f}s (ccache hits {hits or '?'}) "
                       f"-> {out_dir}/haproxy")
         binary = out_dir / "haproxy"
-        return Build(source, profile, binary, out_dir, features, for_file(binary, images.runtime), seconds, hits)
+        return Build(source, profile, binary, features, for_file(binary, images.runtime), seconds, hits)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -63,7 +63,7 @@ def packaged_build(source: Source, profile: str, images: Images) -> Build:
     status, vv = run_in_container(runtime.image, ["-vv"], runtime.mounts, 60, entrypoint=[runtime.exe])
     if status != 0:
         raise HrtError(f"{source.spec.text}: {runtime.exe} -vv failed (exit {status}):\n{vv[-2000:]}")
-    return Build(source, profile, None, cache_dir(), parse_vv(vv), runtime)
+    return Build(source, profile, None, parse_vv(vv), runtime)
 
 
 # --- deb:VERSION | deb:SUITE ---------------------------------------------------------------------------
