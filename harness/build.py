@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from . import progress
 from .dockerenv import run_in_container
-from .errors import BuildFailed, HrtError
+from .errors import BuildFailed, FeatureMissing, HrtError
 from .features import Features, parse_vv
 from .images import Images, ensure_images
 from .paths import cache_dir
@@ -31,10 +31,6 @@ BUILD_TIMEOUT = 1800
 # succeeded: a failed build's log must end with the compiler's error
 CCACHE_WRAP = 'ccache -z >/dev/null; "$@" || exit $?; ccache -s'
 HITS_RE = re.compile(r"^\s*Hits:\s+(\d+)\s*/\s*(\d+)", re.M)
-
-
-class FeatureMissing(HrtError):
-    """The tree cannot be built with the profile (e.g. quic on a pre-QUIC tree): untestable."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class HAProxyInstance:
         self.log_text = ""
         self.log_before_stop = ""
         self.exit_code: int | None = None
+        self.gone_before_stop = False   # it had exited before stop() asked it to: a death, not our stop
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _mounts(self) -> dict:
@@ -71,6 +72,7 @@ class HAProxyInstance:
         status, out = run_in_container(self.build.runtime.image, ["-c", "-f", f"{WORK_DIR}/haproxy.cfg"],
                                        self._mounts(), 60, workdir=WORK_DIR, entrypoint=[self.build.runtime.exe])
         if status != 0:
+            (self.workdir / "config-rejected.txt").write_text(out)   # kept with the evidence by close()
             raise ConfigRejected(f"haproxy -c rejected the config for {self.name} ({self.build.version})",
                                  out, self.config_text, str(self.workdir / "haproxy.cfg"))
 
@@ -131,7 +133,8 @@ class HAProxyInstance:
             tool.remove()
         try:
             self.log_before_stop = self.output()
-            if self.running():
+            self.gone_before_stop = not self.running()
+            if not self.gone_before_stop:
                 self.container.kill(signal="SIGTERM")
                 self.wait_exit(STOP_TIMEOUT)
             self._collect_logs()
@@ -202,6 +205,11 @@ class HAProxyInstance:
             return (-1 if status is None else status), tool.output()
         finally:
             tool.remove()
+
+    def address(self) -> str:
+        """Its IPv4 address on the harness-made network it joined (a mesh member's real address)."""
+        self.container.reload()
+        return self.container.attrs["NetworkSettings"]["Networks"][self.network]["IPAddress"]
 
     # --- process views ---------------------------------------------------------------------------
     def host_pid(self) -> int:

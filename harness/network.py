@@ -12,10 +12,11 @@ from .errors import HrtError
 
 
 class PrivateNetwork:
-    """`with PrivateNetwork("mesh") as net:` then `HAProxyInstance(..., network=net.name)`.
+    """`with PrivateNetwork("mesh") as net:` then `HAProxyInstance(..., network=net.name)` (scenarios:
+    `ctx.network()` and `ctx.instance()`).
 
     Docker hands out addresses in order from the subnet's start (the gateway takes the first), so the
-    n-th container attached gets `net.address(n)` (1-based); `net.address_of(container)` reads the real
+    n-th container attached gets `net.address(n)` (1-based); the instance's `address()` reads the real
     one, to check that before relying on it."""
 
     def __init__(self, purpose: str):
@@ -44,10 +45,6 @@ class PrivateNetwork:
             raise HrtError(f"network {self.name}: no IPv4 subnet known")
         hosts = [h for h in self.subnet.hosts() if h != self.gateway]
         return str(hosts[n - 1])
-
-    def address_of(self, container) -> str:
-        container.reload()
-        return container.attrs["NetworkSettings"]["Networks"][self.name]["IPAddress"]
 
     def remove(self) -> None:
         if self.network is None:

@@ -1,4 +1,5 @@
 """The scaffold: owns a case run's lifecycle (build, render, start, scenario, oracles, verdict, cleanup)."""
+import contextlib
 import json
 import os
 import sys
@@ -10,13 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import progress
-from .build import Build, FeatureMissing, build
+from .build import Build, build
 from .capture import Capture
 from .case import Variant
-from .errors import BuildFailed, ConfigRejected, HrtError, SourceUnavailable
+from .errors import FeatureMissing, HrtError, SourceUnavailable, Untestable
 from .expectation import expect
 from .images import Images, ensure_images
 from .instance import HAProxyInstance, socket_paths
+from .network import PrivateNetwork
 from .oracles import REGISTRY
 from .paths import results_dir, slug
 from .power import plan as power_plan
@@ -50,10 +52,14 @@ class RunContext:
         self.preconditions: dict[str, str] = {}
         self.failed_preconditions: list[str] = []
         self.notes: dict = {}
+        self._owned = contextlib.ExitStack()   # extra instances and networks, closed by the scaffold
+        self._owned_lock = threading.Lock()    # the scenario thread adds while the main thread may close
+        self._closed = False
         # filled after HAProxy stopped, for the judges
         self.haproxy_log = ""
         self.log_before_stop = ""
         self.exit_code = None
+        self.gone_before_stop = False
         self.cores: list[Path] = []
 
     @property
@@ -75,6 +81,43 @@ class RunContext:
         if not ok:
             self.failed_preconditions.append(f"{name}: {detail}")
         return ok
+
+    def exposure(self, seconds: float | None = None, count: int | None = None, unit: str = "") -> None:
+        """How much trigger the run really delivered (power and rates read it): seconds of load until the
+        end or the death, and/or a count of the trigger path's own work in `unit` (the case's rate `per`)."""
+        if seconds is not None:
+            self.notes["exposure_s"] = round(float(seconds), 2)
+        if count is not None:
+            self.notes["exposure_count"], self.notes["exposure_unit"] = int(count), unit
+
+    def network(self, purpose: str) -> PrivateNetwork:
+        """A private, internal Docker network for extra instances; removed (with anything on it) after the run."""
+        with self._owning():
+            return self._owned.enter_context(PrivateNetwork(f"{slug(self.variant.case.id)}-{purpose}"))
+
+    def instance(self, name: str, params: dict | None = None, network: PrivateNetwork | None = None) -> HAProxyInstance:
+        """Another HAProxy of the same build running the case's template with `params` over the run's, started
+        (on `network`, else in its own namespace); stopped after the run, its evidence in artifacts/NAME."""
+        config = render(self.variant.case.template, {**self.params, **(params or {}), **socket_paths()})
+        files = {f: (self.variant.case.path / f).read_text() for f in self.variant.case.files}
+        with self._owning():   # held by the stack before its container exists, started before a close
+            node = HAProxyInstance(self.build, self.images, config, f"{slug(self.variant.case.id)}-{name}",
+                                   network=network.name if network else "none", files=files)
+            self._owned.callback(node.close, self.artifacts / name)
+            return node.start()
+
+    @contextlib.contextmanager
+    def _owning(self):
+        with self._owned_lock:
+            if self._closed:
+                raise HrtError("the run is over: no new instance or network")
+            yield
+
+    def close_owned(self) -> None:
+        """The scaffold's end of the run: every extra instance stopped (evidence kept), every network removed."""
+        with self._owned_lock:
+            self._closed = True
+            self._owned.close()
 
     def background(self, argv: list[str], timeout: float):
         """A tool of hrt's runtime image (wrk, h2load...) started beside HAProxy, in its network namespace with
@@ -160,17 +203,14 @@ def _error(index: int, artifacts: Path, seconds: float, reason: str, trace: str)
 def run_once(variant: Variant, b: Build, images: Images, spec_text: str, index: int,
              params_override: dict | None = None) -> RunOutcome:
     """One run; whatever goes wrong inside it (an exception, a blocked scenario) is its outcome, not the
-    end of the check. Only an interrupt (Ctrl-C, SIGTERM) goes up, after the container is removed."""
+    end of the check. An interrupt (Ctrl-C, SIGTERM) goes up after the container is removed, and so does
+    an Untestable (this HAProxy refuses the case's config: no run can judge it)."""
     artifacts = artifacts_dir(variant, spec_text, b.profile, index)
     started = time.monotonic()
     try:
         return _run(variant, b, images, index, params_override or {}, artifacts, started)
-    except ConfigRejected as exc:   # this HAProxy cannot run the case's config (e.g. a keyword it predates)
-        (artifacts / "config-rejected.txt").write_text(str(exc))
-        alerts = [line.split(":", 2)[-1].strip() for line in exc.haproxy_output.splitlines() if "[ALERT]" in line]
-        why = f"haproxy -c rejected the case's config: {alerts[0] if alerts else exc}"
-        return RunOutcome(index, Verdict.UNTESTABLE, why, round(time.monotonic() - started, 2), str(artifacts),
-                          notes={"config_rejected": True})
+    except Untestable:
+        raise
     except Exception as exc:
         if interrupt_requested():   # a library turned our KeyboardInterrupt into its own error
             raise KeyboardInterrupt from exc
@@ -203,8 +243,11 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
             haproxy.kill()
             scenario.join(5)
     finally:   # an interrupt now waits for the end of the cleanup; a failing stop still keeps the evidence
-        if haproxy is not None:
-            haproxy.close(artifacts)
+        with shielded():
+            if ctx is not None:
+                ctx.close_owned()
+            if haproxy is not None:
+                haproxy.close(artifacts)
         if ctx is not None:   # every run's own record beside its evidence, whatever ended it
             (artifacts / "notes.json").write_text(json.dumps(
                 {"notes": ctx.notes, "preconditions": ctx.preconditions, "marks": ctx.marks,
@@ -215,11 +258,12 @@ def _run(variant: Variant, b: Build, images: Images, index: int, params_override
                       "run; abandoned, its container removed", "".join(traceback.format_stack(
                           sys._current_frames().get(scenario.ident)) if scenario.ident else []))
     if scenario.error is not None:
-        if isinstance(scenario.error, KeyboardInterrupt):
+        if isinstance(scenario.error, (KeyboardInterrupt, Untestable)):   # e.g. ctx.instance()'s config refused
             raise scenario.error
         return _error(index, artifacts, time.monotonic() - started,
                       f"the scenario raised {scenario.error.__class__.__name__}: {scenario.error}", scenario.traceback)
     ctx.haproxy_log, ctx.log_before_stop, ctx.exit_code = haproxy.log_text, haproxy.log_before_stop, haproxy.exit_code
+    ctx.gone_before_stop = haproxy.gone_before_stop
     ctx.cores = sorted(p for p in artifacts.glob("core*") if p.is_file())
     findings = [(spec, o.judge(ctx)) for spec, o in zip(variant.oracles, oracles)]
     seconds = time.monotonic() - started
@@ -245,10 +289,16 @@ def prepare(spec_text: str, profile: str, images: Images | None = None,
     """Source and build for a SPEC; (source, None, reason) when it cannot be built (untestable)."""
     images = images or ensure_images()
     source = source or resolve(parse_spec(spec_text))
+    return (source, *_judgeable(build, source, profile, images))
+
+
+def _judgeable(fn, *args) -> tuple[object, str]:
+    """(fn(*args), "") or (None, why) when this HAProxy cannot be judged here: the one place an Untestable
+    (no build, a missing feature, a refused config) becomes a reason instead of an error."""
     try:
-        return source, build(source, profile, images), ""
-    except (BuildFailed, FeatureMissing) as exc:
-        return source, None, str(exc)
+        return fn(*args), ""
+    except Untestable as exc:
+        return None, exc.reason
 
 
 def check(variant: Variant, spec_text: str, runs: int | None = None, profile: str | None = None,
@@ -272,30 +322,8 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
     if b is None:
         result.reason = why_not
     else:
-        missing = [f for f in variant.case.requires if not b.features.has(f)]
-        if missing:
-            result.reason = f"{version} ({profile}) lacks {', '.join(missing)} (from haproxy -vv)"
-        else:
-            planned = replace(variant, timeout=plan.timeout)
-            try:
-                for i in range(1, plan.runs + 1):
-                    progress.note(f"{variant.id} on {version} [{profile}]: run {i}/{plan.runs}"
-                                  + "".join(f", {k} = {v}" for k, v in plan.params.items()))
-                    result.runs.append(run_once(planned, b, images, spec_text, i, plan.params))
-                    _summarise(result)
-                    _kept(variant, result)   # after every run: an interrupted check keeps what it measured
-                    if result.runs[-1].verdict == Verdict.REPRODUCED and not plan.fixed:
-                        break   # syzbot's rule: one reproduction is the verdict
-                    if result.runs[-1].notes.get("config_rejected"):
-                        break   # this HAProxy refuses the config: more runs cannot change that
-            except KeyboardInterrupt:
-                result.interrupted = True
-                if result.runs:
-                    _summarise(result)
-                result.reason = f"interrupted after {len(result.runs)} run(s); {result.reason}"
-                result.seconds = time.monotonic() - started
-                _kept(variant, result)
-                raise
+        _, why = _judgeable(_runs, result, variant, b, images, spec_text, plan, started)
+        result.reason = why or result.reason
     result.seconds = time.monotonic() - started
     return _kept(variant, result)
 
@@ -322,6 +350,33 @@ def _summarise(result: CheckResult) -> None:
     else:
         result.verdict = Verdict.UNTESTABLE
         result.reason = result.runs[-1].reason
+
+
+def _runs(result: CheckResult, variant: Variant, b: Build, images: Images, spec_text: str, plan,
+          started: float) -> None:
+    """The planned runs into `result`, kept after each; stops at the first reproduction unless the count is
+    fixed. Untestable (a feature the case requires, a refused config) ends them."""
+    missing = [f for f in variant.case.requires if not b.features.has(f)]
+    if missing:
+        raise FeatureMissing(f"{result.version} ({b.profile}) lacks {', '.join(missing)} (from haproxy -vv)")
+    planned = replace(variant, timeout=plan.timeout)
+    try:
+        for i in range(1, plan.runs + 1):
+            progress.note(f"{variant.id} on {result.version} [{b.profile}]: run {i}/{plan.runs}"
+                          + "".join(f", {k} = {v}" for k, v in plan.params.items()))
+            result.runs.append(run_once(planned, b, images, spec_text, i, plan.params))
+            _summarise(result)
+            _kept(variant, result)   # after every run: an interrupted check keeps what it measured
+            if result.runs[-1].verdict == Verdict.REPRODUCED and not plan.fixed:
+                return   # syzbot's rule: one reproduction is the verdict
+    except KeyboardInterrupt:
+        result.interrupted = True
+        if result.runs:
+            _summarise(result)
+        result.reason = f"interrupted after {len(result.runs)} run(s); {result.reason}"
+        result.seconds = time.monotonic() - started
+        _kept(variant, result)
+        raise
 
 
 def check_failed(variant: Variant, spec_text: str, profile: str, exc: BaseException, trace: str) -> CheckResult:

@@ -47,7 +47,7 @@ def lua_counters(ctx, gc=False, state="global") -> dict | None:
 def start_wrk(ctx, p, seconds: int):
     """wrk beside HAProxy (its network namespace), for `seconds` of load."""
     cmd = (f"exec wrk -t{p['client_threads']} -c{p['concurrency']} -d{seconds}s --timeout 5s "
-           f"-H 'Connection: close' http://127.0.0.1:{p['fe_port']}/ > /work/{WRK_OUT} 2>&1")
+           f"-H 'Connection: close' http://127.0.0.1:{p['fe_port']}/ > {p['workdir']}/{WRK_OUT} 2>&1")
     return ctx.background(["sh", "-c", cmd], timeout=seconds + 10)
 
 
@@ -93,7 +93,7 @@ def run(ctx):
         ctx.mark("haproxy exited")
         ctx.note("seconds_to_exit", round(elapsed, 2))
         ctx.note("connections_before_exit", last["conns"])
-        ctx.note("exposure_s", round(elapsed, 2))   # seconds of traffic until the crash (or the end)
+        ctx.exposure(seconds=elapsed)   # seconds of traffic until the crash (or the end)
         return
 
     # wait for wrk's last connections to end (it stops at its -d budget; killed when over max_conns)
@@ -105,7 +105,7 @@ def run(ctx):
     if sess is None or lua is None:
         if not ctx.haproxy.running():
             ctx.note("seconds_to_exit", round(time.monotonic() - t0, 2))
-            ctx.note("exposure_s", round(elapsed, 2))   # the traffic's length: it died at its end
+            ctx.exposure(seconds=elapsed)   # the traffic's length: it died at its end
             return   # HAProxy died at the end: the crash oracle judges it
         # alive but its counters are unreadable (a Lua error or a stuck CLI): no clean end, never "held"
         ctx.decide()
@@ -117,7 +117,7 @@ def run(ctx):
     ctx.note("connections", conns)
     ctx.note("filters_created_rg", created)
     ctx.note("seconds_of_traffic", round(elapsed, 1))
-    ctx.note("exposure_s", round(elapsed, 1))
+    ctx.exposure(seconds=elapsed)
     ctx.note("connections_per_s", round(rate))
     ctx.note("stopped_at_max_conns", stopped_early)
     ctx.note("lua_heap_kb_after_gc", lua["heap_kb"])

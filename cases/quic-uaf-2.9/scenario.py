@@ -167,10 +167,9 @@ def run(ctx):
     ctx.note("per_connection", log)
     # exposure (the rate is per connection): those that reached the trigger state at their close and went
     # through the release, or died in it
-    ctx.note("exposure_count", sum(1 for i, (o, hit, full) in enumerate(zip(outcomes, log["limit_hit"],
-                                                                             log["tx_exhausted"]))
-                                   if hit and full and (o == "died" or (o == "alive" and log["released"][i]))))
-    ctx.note("exposure_unit", "connections")
+    ctx.exposure(count=sum(1 for i, (o, hit, full) in enumerate(zip(outcomes, log["limit_hit"], log["tx_exhausted"]))
+                           if hit and full and (o == "died" or (o == "alive" and log["released"][i]))),
+                 unit="connections")
     died = outcomes and outcomes[-1] == "died"
     if died:
         ctx.mark("worker died")

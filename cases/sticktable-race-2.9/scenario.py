@@ -10,8 +10,8 @@ decides, and only on the whole signature (case.toml): a worker SIGILL, the `FATA
 `__task_queue` and `stktable_requeue_exp`. A death without it (watchdog SIGABRT, SIGSEGV, another
 BUG_ON...) is an "other failure": untestable, never held. Every run records its exposure so that a miss
 is stated as a bound ("0 crashes in T s of load: rate < 3/T"), never as "fixed":
-  exposure_s                  seconds of load until the end or the death of HAProxy
-  exposure_count              process_table_expire runs during the load (`show profiling tasks`,
+  ctx.exposure(seconds=...)   seconds of load until the end or the death of HAProxy
+  ctx.exposure(count=...)     process_table_expire runs during the load (`show profiling tasks`,
                               polled every poll_s: up to the last poll before a death)
   expire_calls_from_requeue   those queued by stktable_requeue_exp (2.9+ name the caller; 2.8 does not)
   haproxy_req_per_s           HAProxy's own CumReq rate up to the last poll (crashed runs too)
@@ -82,10 +82,10 @@ def client_command(p, seconds: int) -> str:
     url = f"http://127.0.0.1:{p['fe_port']}/"
     if p["client"] == "wrk":
         return (f"exec wrk -t{p['client_threads']} -c{p['connections']} -d{seconds}s --timeout 5s "
-                f"-s /work/{WRK_SCRIPT} {url} > /work/{LOAD_OUT} 2>&1")
+                f"-s {p['workdir']}/{WRK_SCRIPT} {url} > {p['workdir']}/{LOAD_OUT} 2>&1")
     if p["client"] == "h2load":   # HTTP/1.1, -m = pipeline depth; the key is the path (see key = "path")
         return (f"exec h2load --h1 -t{p['client_threads']} -c{p['connections']} -m{p['pipeline']} "
-                f"-D{seconds} -i /work/{URIS} > /work/{LOAD_OUT} 2>&1")
+                f"-D{seconds} -i {p['workdir']}/{URIS} > {p['workdir']}/{LOAD_OUT} 2>&1")
     raise ValueError(f"unknown client {p['client']!r} (wrk or h2load)")
 
 
@@ -142,9 +142,7 @@ def run(ctx):
             except CLIError as exc:
                 ctx.note("inject", f"CLI: {exc}")
     exposure = time.monotonic() - t0
-    ctx.note("exposure_s", round(exposure, 1))
-    ctx.note("exposure_count", last[0] - base[0])
-    ctx.note("exposure_unit", "process_table_expire runs")
+    ctx.exposure(seconds=exposure, count=last[0] - base[0], unit="process_table_expire runs")
     ctx.note("expire_calls_from_requeue", last[1] - base[1])
     # HAProxy's own count (CumReq) up to the last poll: a rate for crashed runs too
     ctx.note("haproxy_requests", last[2] - base[2])

@@ -64,11 +64,13 @@ class Crash(Oracle):
     keep_core (default true; false deletes the core once its backtrace is saved).
     A named bug's signature (all required, one death must show each): fatal (regex on the
     `FATAL: bug condition "..." matched at FILE` line), stack (functions the crashing thread's core
-    backtrace must contain; implies a core). With either, a death without the full signature does not
-    fire: it is inconclusive ("other failure"), never held.
+    backtrace must contain; implies a core), log (regex on a line of HAProxy's output, e.g. the
+    watchdog's words). Any death that is not the accepted one (another signal, a worker's error exit,
+    HAProxy gone before the harness stopped it, a partial signature) is inconclusive ("other
+    failure"), never held: the exposure ended early.
     """
     name = "crash"
-    OPTIONS = {"signals": list, "require_core": bool, "keep_core": bool, "fatal": str, "stack": list}
+    OPTIONS = {"signals": list, "require_core": bool, "keep_core": bool, "fatal": str, "stack": list, "log": str}
 
     def judge(self, run) -> Finding:
         log = run.haproxy_log
@@ -107,7 +109,7 @@ class Crash(Oracle):
         sig_ok = bool(signals) and (not wanted or any(s in wanted for s in signals))
         fired = sig_ok or bool(fatal) or bool(asan)
         other = ""
-        if self.options.get("fatal") or self.options.get("stack"):
+        if self.options.get("fatal") or self.options.get("stack") or self.options.get("log"):
             fired, other = self._signature(log, bt, sig_ok, details)
         if fired and self.options.get("require_core") and not run.cores:
             return Finding(self.name, False, "worker died but no core was written",
@@ -125,15 +127,21 @@ class Crash(Oracle):
             parts.append(f"ASAN {asan.group(1)}")
         if details.get("signature"):
             parts.append(f"at {details['signature']}")
+        errors = [f"worker {pid} exited with code {code}" for pid, code, _ in exits if 0 < code <= 128]
+        if run.gone_before_stop and not (signals or errors):
+            errors.append(f"HAProxy was gone before the harness stopped it (container exit {run.exit_code})")
+        parts += errors
         summary = "; ".join(parts) or "no worker died, no BUG_ON, no ASAN report"
-        died = bool(signals or fatal or asan or panic)
-        if other and died:
+        died = bool(signals or fatal or asan or panic or errors)
+        if died and not fired:
+            other = other or ("not an accepted death: signals " + "/".join(wanted) if wanted and signals
+                              else "not a crash")
             return Finding(self.name, False, summary, inconclusive=f"other failure ({other}): {summary}",
                            details=details, evidence=evidence)
         return Finding(self.name, fired, summary, details=details, evidence=evidence)
 
     def _signature(self, log: str, bt: str, sig_ok: bool, details: dict) -> tuple[bool, str]:
-        """(fired, what is missing) for a named bug: accepted signal + FATAL text + backtrace frames."""
+        """(fired, what is missing) for a named bug: accepted signal + FATAL text + frames + output line."""
         missing = [] if sig_ok else [f"signal {'/'.join(self.options.get('signals') or ['any'])}"]
         want_fatal = self.options.get("fatal")
         if want_fatal:
@@ -149,5 +157,8 @@ class Crash(Oracle):
                 missing.append("a core backtrace" + (f" ({lost})" if (lost := why_lost(core_pattern())) else ""))
             elif lacking:
                 missing.append("frames " + ", ".join(lacking))
+        want_log = self.options.get("log")
+        if want_log and not any(re.search(want_log, line) for line in log.splitlines()):
+            missing.append(f"output line /{want_log}/")
         details["signature_missing"] = missing
         return not missing, ("not this bug's signature: no " + "; no ".join(missing)) if missing else ""

@@ -131,14 +131,14 @@ OPTS = dict(signals=["SIGILL"], fatal=r'bug condition "task->expire == 0" matche
             stack=["__task_queue", "stktable_requeue_exp"])
 
 
-def judge(tmp_path, monkeypatch, log, bt=None, **opts):
+def judge(tmp_path, monkeypatch, text, bt=None, gone=False, **opts):
     cores = []
     if bt is not None:
         (tmp_path / "core").write_bytes(b"\0" * 1000)
         cores = [tmp_path / "core"]
         monkeypatch.setattr(crash_mod, "backtrace", lambda run, core: bt)
-    run = types.SimpleNamespace(haproxy_log=log, log_before_stop=log, exit_code=None, cores=cores,
-                                artifacts=tmp_path)
+    run = types.SimpleNamespace(haproxy_log=text, log_before_stop=text, exit_code=1 if gone else None, cores=cores,
+                                artifacts=tmp_path, gone_before_stop=gone)
     return crash_mod.Crash(**opts).judge(run)
 
 
@@ -177,3 +177,26 @@ def test_without_signature_options_any_fatal_still_fires(tmp_path, monkeypatch):
     f = judge(tmp_path, monkeypatch, 'FATAL: bug condition "one > zero" matched at src/debug.c:665\n', None,
               signals=["SIGSEGV"])
     assert f.fired
+
+
+SPIN = "[ALERT]    (8) : A bogus APPCTX [0x7f00] is spinning at 100000 calls per second and refuses to die, aborting now!\n"
+ABORT = SIGILL.replace("132 (Illegal instruction)", "134 (Aborted)")
+
+
+@pytest.mark.parametrize("log,gone,why", [
+    (SIGILL.replace("132 (Illegal instruction)", "134 (Aborted)"), True, "not an accepted death: signals SIGSEGV"),
+    ("[ALERT]    (7) : Current worker (9) exited with code 1 (Exit)\n", True, "not a crash"),   # error exit
+    ("[NOTICE] (7) : haproxy version is 3.0.11\n", True, "not a crash"),     # gone, no worker line at all
+])
+def test_a_death_that_is_not_the_accepted_one_is_never_held(tmp_path, monkeypatch, log, gone, why):
+    """Another signal, an error exit, HAProxy gone early: the exposure ended short, so no verdict."""
+    f = judge(tmp_path, monkeypatch, log, gone=gone, signals=["SIGSEGV"])
+    assert not f.fired and f.inconclusive.startswith(f"other failure ({why})")
+
+
+def test_log_signature_needs_the_line(tmp_path, monkeypatch):
+    """`log`: the watchdog's spin alert must accompany the abort; an abort without it is another failure."""
+    opts = dict(signals=["SIGILL", "SIGABRT"], log=r"A bogus APPCTX \[0x[0-9a-f]+\] is spinning")
+    assert judge(tmp_path, monkeypatch, SPIN + ABORT, gone=True, **opts).fired
+    f = judge(tmp_path, monkeypatch, ABORT, gone=True, **opts)
+    assert not f.fired and "no output line /A bogus APPCTX" in f.inconclusive
