@@ -15,7 +15,7 @@ from harness.case import find
 from harness.dockerenv import client, run_in_container
 from harness.packaged import deb_runtime
 from harness.runner import check
-from tests.conftest import need_mirror
+from tests.support import need_mirror
 
 pytestmark = pytest.mark.docker
 HRT = [sys.executable, "-m", "harness.cli"]

@@ -6,7 +6,7 @@ import pytest
 
 from harness.case import find
 from harness.runner import check
-from tests.conftest import ARCHIVE_RELEASES, need_mirror
+from tests.support import ARCHIVE_RELEASES, need_mirror
 
 pytestmark = [pytest.mark.docker, pytest.mark.case]
 BAD, GOOD = "7a02fcaf20dbc19db36052bbc7001bcea3912ab5", "fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f"

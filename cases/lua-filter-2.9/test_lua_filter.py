@@ -10,7 +10,7 @@ import pytest
 
 from harness.case import find
 from harness.runner import check
-from tests.conftest import need_mirror
+from tests.support import need_mirror
 
 pytestmark = [pytest.mark.docker, pytest.mark.case]
 

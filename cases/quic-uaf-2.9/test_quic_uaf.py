@@ -12,7 +12,7 @@ from harness.instance import HAProxyInstance, socket_paths
 from harness.runner import check, run_once
 from harness.templates import render
 from harness.traffic.quic import H3Client, h3_get
-from tests.conftest import need_mirror
+from tests.support import need_mirror
 
 pytestmark = [pytest.mark.docker, pytest.mark.case]
 CASE = "quic-uaf-2.9"

@@ -10,7 +10,7 @@ from harness.expectation import expect
 from harness.runner import check
 from harness.sources import resolve
 from harness.spec import parse_spec
-from tests.conftest import need_mirror
+from tests.support import need_mirror
 
 pytestmark = [pytest.mark.docker, pytest.mark.case]
 BAD, GOOD = "faa8c3e024b1e4e5833a8deaa6545675036544c6", "5fc1afb341be4cce82a1261ad18c34b3310654e8"
