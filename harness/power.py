@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .errors import HrtError
 from .stats import poisson_interval, wilson
+from .verdict import DECIDED
 
 DEFAULT_POWER = 0.999
 EPS = 1e-9      # ceil() of a float that is an integer but for rounding
@@ -112,7 +113,7 @@ def plan(variant, runs: int | None, power: float | None) -> Plan:
 def reached(rate: Rate, runs: list) -> float:
     """Exposure reached by the counted runs (reproduced or held), as measured: runs counted, seconds from
     notes["exposure_s"], units from notes["exposure_count"] whose notes["exposure_unit"] is the rate's."""
-    counted = [r for r in runs if r.verdict in ("reproduced", "held")]
+    counted = [r for r in runs if r.verdict in DECIDED]
     if rate.per_run:
         return float(len(counted))
     if rate.per == "second":

@@ -315,8 +315,9 @@ def check(variant: Variant, spec_text: str, runs: int | None = None, profile: st
         return check_error(variant, spec_text, profile, exc, time.monotonic() - started)
     version = b.features.version if b else source.version
     exp = expect(variant, source, version)
-    result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why, "untestable",
-                         by_version=exp.by_version, identity={**source.provenance, **(b.runtime.identity if b else {})})
+    result = CheckResult(variant.id, spec_text, version, source.commit, profile, exp.verdict, exp.why,
+                         Verdict.UNTESTABLE, by_version=exp.by_version,
+                         identity={**source.provenance, **(b.runtime.identity if b else {})})
     plan = power_plan(variant, runs, power)
     result.power_rate, result.power_target = variant.rate, plan.target
     if b is None:
@@ -390,5 +391,5 @@ def check_failed(variant: Variant, spec_text: str, profile: str, exc: BaseExcept
 
 
 def check_error(variant: Variant, spec_text: str, profile: str, exc: HrtError, seconds: float = 0.0) -> CheckResult:
-    return _kept(variant, CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", "untestable", str(exc),
-                                      seconds=seconds))
+    return _kept(variant, CheckResult(variant.id, spec_text, "", None, profile, "unknown", "", Verdict.UNTESTABLE,
+                                      str(exc), seconds=seconds))
