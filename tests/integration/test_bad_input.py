@@ -1,6 +1,8 @@
 """Bad input gets a clear error and loses nothing, against the real engine and real builds."""
 import io
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,3 +108,28 @@ def test_ctrl_c_removes_containers(prepared):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert not hrt_containers(proc.pid)
+
+
+def test_a_config_the_haproxy_refuses_is_untestable_with_its_words(tmp_path, prepared):
+    """A case whose config this HAProxy refuses (e.g. a keyword it predates): untestable with HAProxy's
+    alert as the reason, the refusal kept in the evidence, no run counted, not an error."""
+    prepared("3.0.11")
+    root = find("canary-crash/no-crash")[0].case.path.parents[1]
+    cases, configs = tmp_path / "cases", tmp_path / "configs"
+    shutil.copytree(root / "haproxy_configs", configs)
+    (configs / "refused.cfg.j2").write_text("global\n    no-such-keyword 1\n")
+    (cases / "refused").mkdir(parents=True)
+    (cases / "refused" / "scenario.py").write_text("def run(ctx):\n    ctx.decide()\n")
+    (cases / "refused" / "case.toml").write_text('title = "refused"\ntemplate = "refused.cfg.j2"\nexpect = "held"\n'
+                                                 'oracles = [{ name = "crash" }]\n')
+    env = {"HRT_CASES_DIR": str(cases), "HRT_CONFIGS_DIR": str(configs), "HRT_RESULTS": str(tmp_path / "results")}
+    p = hrt("check", "refused", "--haproxy", "3.0.11", "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert (out["verdict"], out["runs"]) == ("untestable", 0), out
+    full = json.loads(next((tmp_path / "results").rglob("result.json")).read_text())
+    assert "haproxy -c rejected the case's config" in full["reason"] and "no-such-keyword" in full["reason"]
+    assert "Traceback" not in p.stderr
+    (kept,) = (tmp_path / "results").rglob("config-rejected.txt")
+    assert "no-such-keyword" in kept.read_text()
+    assert hrt("check", "refused", "--haproxy", "3.0.11", "--strict", env=env).returncode == 1   # CI: not green
