@@ -57,31 +57,34 @@ def base_image(os_release: dict | None = None) -> str:
             return ref
     if _pulled(REGISTRY_BASE):
         return REGISTRY_BASE
-    return _bootstrap(bootstrap_mirror(host_os() if os_release is None else os_release))
+    return bootstrap(SUITE, bootstrap_mirror(host_os() if os_release is None else os_release), KEYRING, BASE_TAG)
 
 
-def _bootstrap(mirror: str) -> str:
-    """debootstrap --variant=minbase of bookworm, checked with Debian's archive keyring, then docker import."""
-    if not Path(KEYRING).is_file():
-        raise HrtError(f"{KEYRING} is missing: install debian-archive-keyring (debootstrap checks the "
-                       "mirror's signatures with it)")
-    progress.note(f"no registry answers: bootstrapping {BASE_TAG} from {mirror} (debootstrap, ~1 min)")
+def bootstrap(suite: str, mirror: str, keyring: str, tag: str, script: str | None = None) -> str:
+    """debootstrap --variant=minbase of `suite`, checked with `keyring`, then docker import as `tag`
+    (kept: a second call finds it). Also Ubuntu's bases (harness/ubuntu.py)."""
+    if _exists(tag):
+        return tag
+    if not Path(keyring).is_file():
+        raise HrtError(f"{keyring} is missing: debootstrap checks {mirror}'s signatures with it (Debian's: "
+                       "apt-get install debian-archive-keyring)")
+    progress.note(f"bootstrapping {tag} from {mirror} (debootstrap, ~1 min)")
     with tempfile.TemporaryDirectory(prefix="hrt-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
         try:
-            subprocess.run(["debootstrap", "--variant=minbase", f"--keyring={KEYRING}", SUITE, str(root), mirror],
-                           check=True, capture_output=True, timeout=1200)
+            subprocess.run(["debootstrap", "--variant=minbase", f"--keyring={keyring}", suite, str(root), mirror,
+                            *([script] if script else [])], check=True, capture_output=True, timeout=1200)
         except FileNotFoundError:
             raise HrtError("debootstrap is missing: run `make setup` (apt-get install debootstrap)") from None
         except subprocess.CalledProcessError as exc:
-            raise HrtError(f"debootstrap of {SUITE} from {mirror} failed:\n"
+            raise HrtError(f"debootstrap of {suite} from {mirror} failed:\n"
                            f"{exc.stdout.decode()[-2000:]}{exc.stderr.decode()[-2000:]}") from None
         tarball = Path(tmp) / "rootfs.tar"
         subprocess.run(["tar", "-C", str(root), "-cf", str(tarball), "."], check=True, timeout=600)
-        repo, _, tagname = BASE_TAG.partition(":")
+        repo, _, tagname = tag.partition(":")
         client().api.import_image(src=str(tarball), repository=repo, tag=tagname,
                                   changes=[f"LABEL {LABEL}=base", 'CMD ["/bin/bash"]'])
-    return BASE_TAG
+    return tag
 
 
 def _derived(name: str, dockerfile: str, parent: str) -> str:

@@ -1,8 +1,9 @@
-"""HAProxy as people deploy it: a Debian package (`deb:VERSION|SUITE`) or any Docker image (`image:REF`).
+"""HAProxy as people deploy it: a Debian or Ubuntu package (`deb:VERSION|SUITE`) or any Docker image (`image:REF`).
 
-Nothing is compiled: the package is installed by apt with its dependencies in an image made from hrt's
-runtime image (so gdb is there; cached per package version), and a user's image runs as it is, its
-filesystem exported once per image id as gdb's sysroot. The upstream version such a HAProxy reports is
+Nothing is compiled: a Debian package is installed by apt with its dependencies in an image made from
+hrt's runtime image (so gdb is there; cached per package version), an Ubuntu one on a base of its release
+(harness/ubuntu.py); a user's image runs as it is. Images without gdb have their filesystem exported once
+per image id as the sysroot of the runtime image's gdb. The upstream version such a HAProxy reports is
 only a hint: distributions backport fixes, so the measured verdict decides (see expectation.py).
 """
 import io
@@ -11,17 +12,19 @@ import re
 import shlex
 import subprocess
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from docker.errors import APIError, BuildError, ImageNotFound, NotFound
 
 from . import progress
 from .build import Build
+from . import ubuntu
 from .debian import host_os, suite_sources
 from .dockerenv import LABEL, client, labels, run_in_container
 from .errors import HrtError
 from .features import parse_vv
-from .images import Images
+from .images import Images, bootstrap
 from .paths import cache_dir
 from .runtime import DOCKER_ARCH, Runtime, check_arch
 from .sources import Source
@@ -33,8 +36,8 @@ IMAGE_PATHS = ("/usr/local/sbin/haproxy", "/usr/sbin/haproxy", "/usr/local/bin/h
                "/haproxy")
 APT = "apt-get -q -o Acquire::http::Timeout=20 -o Acquire::Retries=2"
 MADISON_RE = re.compile(r"^\s*haproxy\s*\|\s*(\S+)\s*\|\s*\S+\s+(\S+?)/", re.M)
-# Debug symbols come from Debian's debug archive (`<mirror>-debug`) when it answers; the image is cached
-# either way, and backtraces without them say that symbols are missing.
+# Debug symbols come from Debian's debug archive (`<mirror>-debug`) when it answers (Ubuntu's ddebs are not
+# asked); the image is cached either way, and backtraces without them say that symbols are missing.
 PACKAGE_DOCKERFILE = f"""ARG BASE
 FROM ${{BASE}}
 ARG SOURCES
@@ -47,7 +50,7 @@ RUN printf '%s\\n' "$SOURCES" > /etc/apt/sources.list.d/hrt-suites.list \\
 RUN ( [ -n "$DEBUG_SOURCES" ] && printf '%s\\n' "$DEBUG_SOURCES" > /etc/apt/sources.list.d/hrt-debug.list \\
       && {APT} update && {APT} install -y --no-install-recommends "haproxy-dbgsym=$VERSION" \\
       && echo "haproxy-dbgsym $VERSION" > /hrt-dbgsym ) \\
-    || echo "none: no debug archive answered" > /hrt-dbgsym; \\
+    || echo "none: ${{DEBUG_SOURCES:+no debug archive answered}}${{DEBUG_SOURCES:-no debug archive asked}}" > /hrt-dbgsym; \\
     rm -f /etc/apt/sources.list.d/hrt-debug.list; rm -rf /var/lib/apt/lists/*
 """
 
@@ -67,65 +70,93 @@ def packaged_build(source: Source, profile: str, images: Images) -> Build:
 
 
 # --- deb:VERSION | deb:SUITE ---------------------------------------------------------------------------
-def _sources() -> str:
-    return "\n".join(suite_sources(host_os()))
+@dataclass(frozen=True)
+class Archive:
+    """Where a `deb:` package comes from and what it is installed on: Debian's on hrt's runtime image (gdb
+    inside), Ubuntu's on a base of its release (gdb from the runtime image, that image as sysroot)."""
+    name: str            # "Debian 12 (bookworm)", "Ubuntu 24.04 (noble)"
+    base: str            # image the package is installed on
+    sources: str         # apt lines
+    debug_sources: str   # apt lines of its debug archive ("" when none is asked)
+    gdb_inside: bool
 
 
-def archive_versions(images: Images) -> list[tuple[str, str]]:
-    """(version, suite) of every `haproxy` Debian's archive offers, asked through apt in the runtime image."""
-    script = (f"printf '%s\\n' {shlex.quote(_sources())} > /etc/apt/sources.list.d/hrt-suites.list && "
+def archives(wanted: str, images: Images) -> list[Archive]:
+    """The archives that may hold deb:WANTED, in the order they are asked."""
+    if not ubuntu.wanted(wanted):
+        debian = "\n".join(suite_sources(host_os()))
+        mirror = next((line.split()[1] for line in debian.splitlines()), "")
+        debug = f"deb {mirror}-debug bookworm-debug main\ndeb {mirror}-debug bookworm-proposed-updates-debug main" \
+            if mirror.endswith("/debian") else ""
+        return [Archive("Debian 12 (bookworm)", images.runtime, debian, debug, True)]
+    return [Archive(f"Ubuntu {ubuntu.RELEASES[r]} ({r})", ubuntu.base_image(r, bootstrap), ubuntu.sources(r), "", False)
+            for r in ubuntu.releases_for(wanted)]
+
+
+def archive_versions(archive: Archive) -> list[tuple[str, str]]:
+    """(version, suite) of every `haproxy` the archive offers, asked through apt on its base image."""
+    script = (f"printf '%s\\n' {shlex.quote(archive.sources)} > /etc/apt/sources.list.d/hrt-suites.list && "
               f"{APT} update >/dev/null 2>&1; apt-cache madison haproxy")
-    status, out = run_in_container(images.runtime, ["-c", script], {}, 300, network="bridge", entrypoint=["sh"])
+    status, out = run_in_container(archive.base, ["-c", script], {}, 300, network="bridge", entrypoint=["sh"])
     found = MADISON_RE.findall(out)
     if not found:
-        raise HrtError(f"Debian's archive could not be asked for haproxy (apt exit {status}):\n{out[-1500:]}\n"
-                       "check the network and HRT_DEBIAN_MIRROR / HRT_DEBIAN_SECURITY_MIRROR")
+        raise HrtError(f"{archive.name}'s archive could not be asked for haproxy (apt exit {status}):\n"
+                       f"{out[-1500:]}\ncheck the network and HRT_DEBIAN_MIRROR / HRT_DEBIAN_SECURITY_MIRROR / "
+                       "HRT_UBUNTU_MIRROR")
     return found
 
 
-def _pick(wanted: str, offered: list[tuple[str, str]]) -> str:
-    listing = ", ".join(f"{v} ({s})" for v, s in offered)
-    if wanted[0].isdigit():
-        if wanted in (v for v, _ in offered):
-            return wanted
-        raise HrtError(f"Debian's archive has no haproxy {wanted}; it has: {listing}")
-    in_suite = [v for v, s in offered if s == wanted]
-    if not in_suite:
-        raise HrtError(f"no haproxy in suite {wanted}; the archive has: {listing}")
-    return in_suite[0]   # madison lists the newest first
+def _pick(wanted: str, archives_offered: list[tuple[Archive, list[tuple[str, str]]]]) -> tuple[Archive, str]:
+    for archive, offered in archives_offered:
+        if wanted[0].isdigit() and wanted in (v for v, _ in offered):
+            return archive, wanted
+        in_suite = [v for v, s in offered if s == wanted]
+        if in_suite:
+            return archive, in_suite[0]   # madison lists the newest first
+    listing = "; ".join(f"{a.name}: " + ", ".join(f"{v} ({s})" for v, s in offered) for a, offered in archives_offered)
+    what = f"haproxy {wanted}" if wanted[0].isdigit() else f"haproxy in suite {wanted}"
+    raise HrtError(f"no {what}; the archive has: {listing}")
 
 
-def package_tag(version: str, runtime_image: str) -> str:
-    return f"{PACKAGE_REPO}:{re.sub(r'[^A-Za-z0-9_.-]', '_', version)}-{runtime_image.split(':')[-1][:12]}"
+def package_tag(version: str, base_image: str) -> str:
+    return f"{PACKAGE_REPO}:{re.sub(r'[^A-Za-z0-9_.-]', '_', version)}-{base_image.split(':')[-1][:12]}"
 
 
 def deb_runtime(wanted: str, images: Images) -> Runtime:
-    tag = package_tag(wanted, images.runtime) if wanted[0].isdigit() else None
+    candidates = archives(wanted, images)
+    found = None
+    if wanted[0].isdigit():   # an exact version already installed: no archive is asked
+        found = next(((a, img) for a in candidates if (img := _cached(package_tag(wanted, _id(a.base))))), None)
+    if found is None:
+        archive, version = _pick(wanted, [(a, archive_versions(a)) for a in candidates])
+        tag = package_tag(version, _id(archive.base))
+        found = archive, _cached(tag) or _build_package_image(version, tag, archive)
+    archive, image = found
+    identity = {"package": "haproxy", "version": image.labels["hrt.package-version"], "archive": archive.name,
+                "image": image.id, "debug_symbols": _read_file(image.id, "/hrt-dbgsym").strip() or "unknown"}
+    if archive.gdb_inside:
+        return Runtime(image.id, PACKAGE_EXE, {}, identity=identity)
+    return Runtime(image.id, PACKAGE_EXE, {}, sysroot=_sysroot(image.id), identity=identity)
+
+
+def _id(ref: str) -> str:
+    return client().images.get(ref).id
+
+
+def _cached(tag: str):
     try:
-        image = client().images.get(tag) if tag else None
+        return client().images.get(tag)
     except ImageNotFound:
-        image = None
-    if image is None:
-        version = _pick(wanted, archive_versions(images))
-        tag = package_tag(version, images.runtime)
-        try:
-            image = client().images.get(tag)
-        except ImageNotFound:
-            image = _build_package_image(version, tag, images)
-    return Runtime(image.id, PACKAGE_EXE, {}, identity={
-        "package": "haproxy", "version": image.labels["hrt.package-version"], "image": image.id,
-        "debug_symbols": _read_file(image.id, "/hrt-dbgsym").strip() or "unknown"})
+        return None
 
 
-def _build_package_image(version: str, tag: str, images: Images):
-    mirror = next((line.split()[1] for line in _sources().splitlines()), "")
-    debug = f"deb {mirror}-debug bookworm-debug main\ndeb {mirror}-debug bookworm-proposed-updates-debug main" \
-        if mirror.endswith("/debian") else ""
-    progress.note(f"installing Debian's haproxy {version} with apt in an image made from the runtime image")
+def _build_package_image(version: str, tag: str, archive: Archive):
+    progress.note(f"installing {archive.name}'s haproxy {version} with apt in an image made from {archive.base[:19]}")
     try:
         image, _ = client().images.build(
             fileobj=io.BytesIO(PACKAGE_DOCKERFILE.encode()), tag=tag, rm=True, forcerm=True, pull=False,
-            buildargs={"BASE": images.runtime, "SOURCES": _sources(), "VERSION": version, "DEBUG_SOURCES": debug},
+            buildargs={"BASE": archive.base, "SOURCES": archive.sources, "VERSION": version,
+                       "DEBUG_SOURCES": archive.debug_sources},
             labels={LABEL: "deb", "hrt.package-version": version}, timeout=1200)
     except BuildError as exc:   # nothing is tagged: nothing half-built is cached
         log = "".join(str(x.get("stream", x.get("error", ""))) for x in exc.build_log)

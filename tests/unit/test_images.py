@@ -31,7 +31,7 @@ def fake(monkeypatch):
     def make(**kw):
         f = FakeImages(**kw)
         monkeypatch.setattr(images, "client", lambda: type("Client", (), {"images": f})())
-        monkeypatch.setattr(images, "_bootstrap", lambda mirror: f"bootstrapped from {mirror}")
+        monkeypatch.setattr(images, "bootstrap", lambda suite, mirror, keyring, tag: f"bootstrapped from {mirror}")
         return f
     return make
 
