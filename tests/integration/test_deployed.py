@@ -73,6 +73,19 @@ def test_deb_package_reads_against_its_upstream_version(images):
     assert r.expected == "unknown" and r.matches
 
 
+@pytest.mark.skipif(not os.environ.get("HRT_UBUNTU_MIRROR"), reason="needs HRT_UBUNTU_MIRROR (an Ubuntu archive "
+                    "mirror; .ci/run sets it when archive.ubuntu.com answers)")
+def test_ubuntu_package_crash_has_core_and_backtrace(images):
+    """Ubuntu 24.04's own package (the release pocket's 2.8.5): installed on a noble base, its core read by
+    the runtime image's gdb through the package image's filesystem."""
+    (variant,) = find("canary-crash/sigsegv")
+    r = check(variant, "deb:noble", images=images)
+    assert r.verdict == "reproduced", r.reason
+    assert r.identity["archive"] == "Ubuntu 24.04 (noble)" and "ubuntu" in r.identity["version"]
+    bt = next(Path(p) for p in r.evidence if p.endswith("backtrace.txt")).read_text()
+    assert "/sysroot/" in bt and "run_poll_loop" in bt and bt.startswith("== symbols missing")
+
+
 def test_image_with_debian_package_and_no_gdb(debian_package_image):
     p = hrt("check", "canary-crash/sigsegv", "--haproxy", f"image:{debian_package_image}", "--json")
     out = json.loads(p.stdout)
