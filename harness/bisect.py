@@ -33,6 +33,7 @@ from .gitrepo import GitRepo
 from .images import ensure_images
 from .stats import zero_hit_bound
 from .runner import check, prepare
+from .verdict import Verdict
 
 STEP_TIMEOUT = 3600       # one step: a cold build plus the case's runs, generously
 STOP_GRACE = 90           # an interrupted step's time to remove its containers
@@ -56,9 +57,9 @@ def pick_variant(case_sel: str) -> Variant:
 def term_of(rec: dict, direction: str, unreached_clean: bool) -> str:
     """The git bisect term for a check's record; "skip" when it answers nothing."""
     old, new = TERMS[direction]
-    if rec["verdict"] == "reproduced":
+    if rec["verdict"] == Verdict.REPRODUCED:
         return old if direction == "fix" else new
-    if rec["verdict"] == "held":
+    if rec["verdict"] == Verdict.HELD:
         return new if direction == "fix" else old
     return old if unreached_clean and direction == "introduction" and rec["unreached"] else "skip"
 
@@ -77,9 +78,9 @@ def check_commit(variant: Variant, repo: str, commit: str, runs: int | None, pro
     build_s = time.monotonic() - started
     b = prepared[1]
     r = check(variant, spec, runs=runs, profile=prof, images=images, prepared=prepared) if prepared[0] else None
-    unreached = bool(r and r.runs) and all(x.verdict == "untestable" and x.reason.startswith("trigger not reached")
-                                           for x in r.runs)
-    return {"commit": commit, "verdict": r.verdict if r else "untestable",
+    unreached = bool(r and r.runs) and all(x.verdict == Verdict.UNTESTABLE and
+                                           x.reason.startswith("trigger not reached") for x in r.runs)
+    return {"commit": commit, "verdict": r.verdict if r else Verdict.UNTESTABLE,
             "runs": len(r.runs) if r else 0, "reproduced_runs": r.reproduced_runs if r else 0,
             "build": "failed" if b is None else ("fresh" if b.seconds else "cached"),
             "build_s": round(build_s, 1), "make_s": round(b.seconds, 1) if b else 0.0,
@@ -136,7 +137,7 @@ class BisectResult:
             lines.append(ROW.format(**{**s, "commit": s["commit"][:12], "role": ("from", "to", "step")[min(i, 2)],
                                        "ccache": s["ccache"] or "-", "runs": f"{s['reproduced_runs']}/{s['runs']}",
                                        "term": s.get("term", "")}))
-        unreached = [s for s in self.steps if s["verdict"] == "untestable" and s.get("term") != "skip"]
+        unreached = [s for s in self.steps if s["verdict"] == Verdict.UNTESTABLE and s.get("term") != "skip"]
         if unreached:
             lines.append(f"counted as clean, trigger not reached (--unreached-is-clean): "
                          f"{', '.join(s['commit'][:12] for s in unreached)}")
@@ -148,7 +149,7 @@ class BisectResult:
 
     def uncertainty(self) -> str:
         """A probabilistic case's 'held' is an absence of evidence: say how much the answer rests on it."""
-        held = [s for s in self.steps if s["verdict"] == "held"]
+        held = [s for s in self.steps if s["verdict"] == Verdict.HELD]
         if not (self.variant.case.probabilistic and held):
             return ""
         n = min(s["runs"] for s in held)
@@ -213,13 +214,13 @@ def bisect(case_sel: str, repo: str, from_ref: str, to_ref: str, runs: int | Non
         progress.note(f"bisect: checking the {name} end {commit[:12]}")
         steps.append(check_commit(variant, str(src.git_dir), commit, runs, profile))
     va, vb = steps[0]["verdict"], steps[1]["verdict"]
-    if (va, vb) == ("reproduced", "held"):
+    if (va, vb) == (Verdict.REPRODUCED, Verdict.HELD):
         direction = "fix"
-    elif vb == "reproduced" and term_of(steps[0], "introduction", unreached_clean) == "clean":
+    elif vb == Verdict.REPRODUCED and term_of(steps[0], "introduction", unreached_clean) == "clean":
         direction = "introduction"
     else:
         hint = ("; if the trigger only becomes reachable with the bug, --unreached-is-clean counts such commits "
-                "as clean" if steps[0]["unreached"] and vb == "reproduced" else "")
+                "as clean" if steps[0]["unreached"] and vb == Verdict.REPRODUCED else "")
         raise HrtError(f"nothing to bisect: {from_ref} is {va} and {to_ref} is {vb} (a fix needs reproduced "
                        f"then held, an introduction held then reproduced{hint})\n  {from_ref}: "
                        f"{steps[0]['reason']}\n  {to_ref}: {steps[1]['reason']}")

@@ -16,11 +16,13 @@ from . import progress, shield
 from .case import all_cases, find
 from .errors import HrtError
 from .profiles import PROFILES
+from .verdict import Verdict
 
 OUT = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # tables: stdout
 PROFILE_NAMES = list(PROFILES)
 EXIT_ERROR = 3   # a check could not be carried out (the harness or a case failed): no verdict
-VERDICT_STYLE = {"reproduced": "red", "held": "green", "untestable": "yellow", "error": "bold magenta"}
+VERDICT_STYLE = {Verdict.REPRODUCED: "red", Verdict.HELD: "green", Verdict.UNTESTABLE: "yellow",
+                 Verdict.ERROR: "bold magenta"}
 
 
 def cmd_setup(args) -> int:
@@ -73,11 +75,11 @@ def _print_table(results, strict: bool = False) -> None:
         style = VERDICT_STYLE.get(r.verdict, "")
         failure = r.failure(strict)
         note = f"{failure.upper()}: {r.reason}" if failure == "untested" else failure.upper() if failure \
-            else (r.reason if r.verdict == "untestable" else r.bound_text())
+            else (r.reason if r.verdict == Verdict.UNTESTABLE else r.bound_text())
         if r.reading:   # a packaged HAProxy: the verdict read against its upstream version
             note = f"{r.reading}; {note}"
         expected = f"by version: {r.by_version}" if r.by_version else r.expected
-        if r.verdict == "held":   # every held states how likely it was to catch the bug (harness/power.py)
+        if r.verdict == Verdict.HELD:   # every held states how likely it was to catch the bug (harness/power.py)
             note = f"{r.power_text()}; {note}" if not failure else note
         table.add_row(*map(escape, (r.case, r.haproxy, r.version, expected)), f"[{style}]{escape(r.verdict_text)}",
                       f"{r.reproduced_runs}/{len(r.runs)}", f"{r.seconds:.1f}", escape(note[:90]))   # HAProxy's
@@ -125,7 +127,7 @@ def _write_junit(args, results, name: str) -> None:
 def _status(args, results) -> int:
     """1: a verdict contradicts its expectation (or, --strict, a cell went untested); 3: a check errored."""
     failures = {r.failure(args.strict) for r in results} - {""}
-    return 1 if failures - {"error"} else EXIT_ERROR if failures else 0
+    return 1 if failures - {Verdict.ERROR} else EXIT_ERROR if failures else 0
 
 
 def cmd_check(args) -> int:
@@ -153,8 +155,8 @@ def cmd_test(args) -> int:
             from .paths import results_dir
             from .report import write_report
             _write_junit(args, results, f"test-{args.spec}")
-            progress.note(f"report: {write_report(results_dir(), [r.full() for r in results], f'test-{args.spec}')}")
-            OUT.print(summary_text([r.full() for r in results], markup=True))   # the answer first, then the table
+            progress.note(f"report: {write_report(results_dir(), results, f'test-{args.spec}')}")
+            OUT.print(summary_text(results, markup=True))   # the answer first, then the table
             _print_table(results, args.strict)
     return _status(args, results)
 

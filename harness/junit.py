@@ -8,16 +8,17 @@ from pathlib import Path
 from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
 
 from .result import CheckResult
+from .verdict import Verdict
 
 
 def testcase(r: CheckResult, strict: bool = False) -> TestCase:
     tc = TestCase(f"{r.case}[{r.haproxy}]", classname=r.case.split("/")[0], time=round(r.seconds, 1))
     failure = r.failure(strict)
-    if failure == "error":   # the harness or the case failed: a JUnit error, not a verdict
+    if failure == Verdict.ERROR:   # the harness or the case failed: a JUnit error, not a verdict
         tc.result = [Error(r.reason[:1000], type_="error")]
     elif failure:
         tc.result = [Failure(f"{failure}: expected {r.expected}, got {r.verdict}: {r.reason[:500]}", type_=failure)]
-    elif r.verdict == "untestable":
+    elif r.verdict == Verdict.UNTESTABLE:
         tc.result = [Skipped(f"untestable: {r.reason[:500]}")]
     props = Properties()
     for name, value in (("version", r.version), ("commit", r.commit or ""), ("profile", r.profile),

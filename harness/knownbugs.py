@@ -14,7 +14,9 @@ from rich.markup import escape
 
 from .case import Variant, find
 from .errors import CaseError
+from .result import CheckResult
 from .spec import version_key
+from .verdict import DECIDED, Verdict
 
 RELEASE_RE = re.compile(r"^(\d+\.\d+)(?:\.(\d+))?")
 TONES = ("contradiction", "affected", "untested", "clear")
@@ -35,16 +37,16 @@ def is_control(case_id: str) -> bool:
     return case_id.startswith("canary-") or bool(v and v.expect)
 
 
-def _release(r: dict) -> str:
+def _release(r: CheckResult) -> str:
     """X.Y.Z of the HAProxy a result ran on ("" for a git build), else its branch X.Y."""
-    for text in (r.get("version") or "", r["haproxy"]):
+    for text in (r.version or "", r.haproxy):
         m = RELEASE_RE.match(text)
         if m:
             return m.group(0)
     return ""
 
 
-def _branch(r: dict) -> str:
+def _branch(r: CheckResult) -> str:
     return ".".join(_release(r).split(".")[:2])
 
 
@@ -100,47 +102,39 @@ def _short(text: str, n: int = 160) -> str:
     return " ".join(text.split())[:n]
 
 
-def mismatch(r: dict) -> str:
-    """"regression" / "did not reproduce" when a verdict contradicts a known expectation, else ""."""
-    known = ("reproduced", "held")
-    if r["expected"] in known and r["verdict"] in known and r["verdict"] != r["expected"]:
-        return "regression" if r["verdict"] == "reproduced" else "did not reproduce"
-    return ""
-
-
-def _bug_cell(row: Row, checks: list) -> Cell:
-    reproduced = [r for r in checks if r["verdict"] == "reproduced"]
-    held = [r for r in checks if r["verdict"] == "held"]
-    regression = [r for r in checks if mismatch(r) == "regression"]
-    lost = [r for r in checks if mismatch(r) == "did not reproduce"]
+def _bug_cell(row: Row, checks: list[CheckResult]) -> Cell:
+    reproduced = [r for r in checks if r.verdict == Verdict.REPRODUCED]
+    held = [r for r in checks if r.verdict == Verdict.HELD]
+    regression = [r for r in checks if r.mismatch == "regression"]
+    lost = [r for r in checks if r.mismatch == "did not reproduce"]
     if regression:
         cell = Cell("contradiction", "AFFECTED, expected not", why="reproduced where the case says fixed or not "
-                    "affected: " + ", ".join(r["case"] for r in regression))
+                    "affected: " + ", ".join(r.case for r in regression))
     elif lost:
         cell = Cell("contradiction", ("affected" if reproduced else "not affected") + ", expected affected",
                     why="did not reproduce where the case says affected (a reproducer that lost its teeth?): "
-                        + ", ".join(r["case"] for r in lost))
+                        + ", ".join(r.case for r in lost))
     elif reproduced:
-        cell = Cell("affected", "affected, as expected" if all(r["expected"] == "reproduced" for r in reproduced)
+        cell = Cell("affected", "affected, as expected" if all(r.expected == Verdict.REPRODUCED for r in reproduced)
                     else "affected")
     elif held:
-        cell = Cell("clear", "not affected, as expected" if all(r["expected"] == "held" for r in held)
+        cell = Cell("clear", "not affected, as expected" if all(r.expected == Verdict.HELD for r in held)
                     else "not affected")
-        weak = [r["power"] for r in held if r.get("power_weak") and r.get("power") is not None]
+        weak = [r.power() for r in held if r.weak]
         if weak:   # a held short of its power target (harness/power.py) is weaker evidence: say so
             cell.label += f" (weak, power {int(min(weak) * 1000) / 1000})"
-    else:   # untestable, or the harness failed (verdict "error")
-        failed = next((r for r in checks if r["verdict"] == "error"), checks[0])
-        cell = Cell("untested", "could not test" + (" (harness error)" if failed["verdict"] == "error" else ""),
-                    why=_short(failed["reason"]))
-    expected = {r["expected"] for r in checks}
+    else:   # untestable, or the harness failed (verdict error)
+        failed = next((r for r in checks if r.verdict == Verdict.ERROR), checks[0])
+        cell = Cell("untested", "could not test" + (" (harness error)" if failed.verdict == Verdict.ERROR else ""),
+                    why=_short(failed.reason))
+    expected = {r.expected for r in checks}
     release, branch = _release(checks[0]), _branch(checks[0])
     fixed = row.fixed_in.get(branch)
     is_release = release.count(".") == 2
     if fixed and is_release:
         cell.first_fixed = release == fixed
         if version_key(release) < version_key(fixed):
-            if reproduced or "reproduced" in expected:
+            if reproduced or Verdict.REPRODUCED in expected:
                 cell.advice = f"upgrade to {fixed}"
         else:
             cell.advice = f"fixed in {fixed}"
@@ -150,16 +144,15 @@ def _bug_cell(row: Row, checks: list) -> Cell:
     return cell
 
 
-def _control_cell(checks: list) -> Cell:
-    r = next((r for r in checks if mismatch(r)), None) or next(
-        (r for r in checks if r["verdict"] != "untestable"), checks[0])
-    if mismatch(r):
-        return Cell("contradiction", f"{r['verdict']}, expected {r['expected']}", why=_short(r["reason"]),
-                    checks=checks)
-    if r["verdict"] not in ("reproduced", "held"):
-        return Cell("untested", "could not test" + (" (harness error)" if r["verdict"] == "error" else ""),
-                    why=_short(r["reason"]), checks=checks)
-    return Cell("clear", f"{r['verdict']}, as expected", checks=checks)
+def _control_cell(checks: list[CheckResult]) -> Cell:
+    r = next((r for r in checks if r.mismatch), None) or next(
+        (r for r in checks if r.verdict != Verdict.UNTESTABLE), checks[0])
+    if r.mismatch:
+        return Cell("contradiction", f"{r.verdict}, expected {r.expected}", why=_short(r.reason), checks=checks)
+    if r.verdict not in DECIDED:
+        return Cell("untested", "could not test" + (" (harness error)" if r.verdict == Verdict.ERROR else ""),
+                    why=_short(r.reason), checks=checks)
+    return Cell("clear", f"{r.verdict}, as expected", checks=checks)
 
 
 @dataclass
@@ -168,22 +161,22 @@ class Column:
     label: str      # the SPEC and, when it differs, what it resolved to
 
 
-def known_bugs(results: list[dict]) -> tuple[list[Column], list[Row], list[Row]]:
-    """(columns, bug rows, control rows) over results (dicts as in result.json)."""
+def known_bugs(results: list[CheckResult]) -> tuple[list[Column], list[Row], list[Row]]:
+    """(columns, bug rows, control rows) over results."""
     def key(c: str):
-        rs = [r for r in results if r["haproxy"] == c]
+        rs = [r for r in results if r.haproxy == c]
         return min((version_key(_release(r)) if _release(r) else (999,)) for r in rs), c
     columns = []
-    for c in sorted({r["haproxy"] for r in results}, key=key):
-        resolved = {_release(r) for r in results if r["haproxy"] == c} - {"", c}
+    for c in sorted({r.haproxy for r in results}, key=key):
+        resolved = {_release(r) for r in results if r.haproxy == c} - {"", c}
         short = c if len(c) <= 32 else f"{c[:16]}…{c[-15:]}"   # bin:/long/path/haproxy
         columns.append(Column(c, f"{short} ({', '.join(sorted(resolved))})" if resolved else short))
     bugs, controls = {}, {}
     for r in results:
-        if is_control(r["case"]):
-            controls.setdefault(r["case"], {}).setdefault(r["haproxy"], []).append(r)
+        if is_control(r.case):
+            controls.setdefault(r.case, {}).setdefault(r.haproxy, []).append(r)
         else:
-            bugs.setdefault(r["case"].split("/")[0], {}).setdefault(r["haproxy"], []).append(r)
+            bugs.setdefault(r.case.split("/")[0], {}).setdefault(r.haproxy, []).append(r)
     bug_rows = []
     for case_id in sorted(bugs):
         row = _bug_row(case_id)
@@ -198,7 +191,7 @@ def known_bugs(results: list[dict]) -> tuple[list[Column], list[Row], list[Row]]
     return columns, sorted(bug_rows, key=lambda r: r.rank), sorted(control_rows, key=lambda r: r.rank)
 
 
-def summary_text(results: list[dict], markup: bool = False) -> str:
+def summary_text(results: list[CheckResult], markup: bool = False) -> str:
     """The answer in a few lines per HAProxy, for the terminal (rich markup when markup=True)."""
     columns, bugs, controls = known_bugs(results)
     paint = (lambda tone, text: f"[{TONE_STYLE[tone]}]{escape(text)}[/]") if markup else (lambda tone, text: text)

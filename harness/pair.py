@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from . import progress
 from .result import CheckResult
 from .stats import fisher_exact, poisson_interval, rate_bound, rate_comparison
+from .verdict import DECIDED, Verdict
 
 
 @dataclass
@@ -17,11 +18,11 @@ class Side:
     loads: list = field(default_factory=list)        # 1-min load average before each invocation
 
     def counted(self) -> list[CheckResult]:
-        return [r for r in self.results if r.verdict in ("reproduced", "held")]
+        return [r for r in self.results if r.verdict in DECIDED]
 
     def summary(self) -> dict:
         counted = self.counted()
-        k = sum(r.verdict == "reproduced" for r in counted)
+        k = sum(r.verdict == Verdict.REPRODUCED for r in counted)
         exposures = [r.exposure() for r in counted]
         seconds = sum(e[1] for e in exposures if e) if all(exposures) and exposures else None
         out = {"spec": self.spec, "version": next((r.version for r in self.results if r.version), ""),

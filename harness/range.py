@@ -20,9 +20,9 @@ from .case import Variant, find
 from .errors import CaseError, ChecksumMismatch, SourceUnavailable
 from .spec import version_key
 from .stats import zero_hit_bound
+from .verdict import DECIDED, Verdict
 
-LEFT = {"first affected": "held", "first fixed": "reproduced"}    # the verdict below each boundary
-COUNTED = ("reproduced", "held")   # anything else (untestable, error) is skipped
+LEFT = {"first affected": Verdict.HELD, "first fixed": Verdict.REPRODUCED}    # the verdict below each boundary
 MEASURED = ("measured_from", "affected_from", "fixed_in", "status", "evidence")   # what --write owns
 ROW = "  {version:<8} {role:<6} {build:<11} {build_s:>7} {runs:>5} {run_s:>6} {verdict:<10} {reason}"
 
@@ -31,7 +31,7 @@ ROW = "  {version:<8} {role:<6} {build:<11} {build_s:>7} {runs:>5} {run_s:>6} {v
 class Step:
     """One checked release."""
     version: str
-    verdict: str                    # reproduced | held (counted) | untestable | error (skipped)
+    verdict: Verdict                # DECIDED ones are counted; untestable and error are skipped
     runs: int = 0
     agreeing: int = 0               # runs whose verdict is the step's
     build: str = ""                 # fresh | cached | failed | no source
@@ -68,13 +68,13 @@ class RangeResult:
         return next((s for s in self.steps if s.version == version), None)
 
     def skipped(self) -> list:
-        return sorted((s for s in self.steps if s.verdict not in COUNTED), key=lambda s: version_key(s.version))
+        return sorted((s for s in self.steps if s.verdict not in DECIDED), key=lambda s: version_key(s.version))
 
     def skipped_below(self, version: str) -> list:
         """Skipped releases just below version (down to the next checked one): the boundary may be any of them."""
         i = self.releases.index(version)
         out = []
-        while i > 0 and (s := self.step(self.releases[i - 1])) is not None and s.verdict not in COUNTED:
+        while i > 0 and (s := self.step(self.releases[i - 1])) is not None and s.verdict not in DECIDED:
             out.append(s.version)
             i -= 1
         return out[::-1]
@@ -102,7 +102,7 @@ class RangeResult:
             if maybe:
                 end += f" (the fix may already be in the skipped {', '.join(maybe)})"
         else:
-            newest = max((s.version for s in self.steps if s.verdict in COUNTED), key=version_key)
+            newest = max((s.version for s in self.steps if s.verdict in DECIDED), key=version_key)
             end = f"not fixed up to {newest}, the newest release checked"
         return f"{v}: {start}; {end}"
 
@@ -118,7 +118,7 @@ class RangeResult:
                             run_s="run s", verdict="verdict", reason="")]
         for s in self.steps:
             lines.append(ROW.format(**{**s.__dict__, "runs": f"{s.agreeing}/{s.runs}" if s.runs else "-",
-                                       "reason": "" if s.verdict in COUNTED else s.skip_reason}).rstrip())
+                                       "reason": "" if s.verdict in DECIDED else s.skip_reason}).rstrip())
         if self.skipped():
             lines.append("  skipped: " + "; ".join(f"{s.version} ({s.skip_reason})" for s in self.skipped()))
         warning = self.uncertainty()
@@ -128,7 +128,7 @@ class RangeResult:
 
     def uncertainty(self) -> str:
         """A probabilistic case's 'held' is an absence of evidence: say how much the answer rests on it."""
-        held = [s for s in self.steps if s.verdict == "held"]
+        held = [s for s in self.steps if s.verdict == Verdict.HELD]
         if not (self.variant.case.probabilistic and held):
             return ""
         n = min(s.runs for s in held)
@@ -151,7 +151,7 @@ class RangeResult:
                 out["affected_from"] = self.first_affected
             if self.first_fixed:
                 out["fixed_in"] = self.first_fixed
-        counted = sorted((s for s in self.steps if s.verdict in COUNTED), key=lambda s: version_key(s.version))
+        counted = sorted((s for s in self.steps if s.verdict in DECIDED), key=lambda s: version_key(s.version))
         line = ", ".join(f"{s.version} {s.verdict} {s.agreeing}/{s.runs}" for s in counted)
         if self.skipped():
             line += "; skipped: " + ", ".join(f"{s.version} ({s.skip_reason})" for s in self.skipped())
@@ -167,7 +167,7 @@ class _Search:
         self.result, self.check = result, check
         self.seen: dict[int, Step] = {}
 
-    def verdict(self, i: int, role: str) -> str:
+    def verdict(self, i: int, role: str) -> Verdict:
         if i not in self.seen:
             progress.note(f"range {self.result.branch}: checking {self.result.releases[i]} ({role})")
             s = self.check(self.result.releases[i])
@@ -178,7 +178,7 @@ class _Search:
         return self.seen[i].verdict
 
     def first_testable(self, order, role: str) -> int | None:
-        return next((i for i in order if self.verdict(i, role) in COUNTED), None)
+        return next((i for i in order if self.verdict(i, role) in DECIDED), None)
 
     def boundary(self, left: int, right: int, which: str, prior: int | None) -> int:
         """The first release on right's side, between left and right (known to differ); the prior's
@@ -187,7 +187,7 @@ class _Search:
         while True:
             inside = [(i, self.seen[i].verdict) for i in range(left + 1, right) if i in self.seen]
             left = max([i for i, v in inside if v == LEFT[which]], default=left)   # probes already checked
-            right = min([i for i, v in inside if v in COUNTED and v != LEFT[which]], default=right)
+            right = min([i for i, v in inside if v in DECIDED and v != LEFT[which]], default=right)
             open_ = [i for i in range(left + 1, right) if i not in self.seen]
             if not open_:
                 return right
@@ -199,7 +199,7 @@ class _Search:
             v = self.verdict(pick, "step")
             if v == LEFT[which]:
                 left = pick
-            elif v in COUNTED:
+            elif v in DECIDED:
                 right = pick
 
 
@@ -224,17 +224,17 @@ def search(variant: Variant, branch: str, releases: list, check: Callable[[str],
         r.why = "fewer than two releases of the branch could be tested"
     else:
         r.measured_from = r.releases[lo] if lo else None
-        anchor = lo if s.seen[lo].verdict == "reproduced" else hi if s.seen[hi].verdict == "reproduced" else None
+        anchor = next((i for i in (lo, hi) if s.seen[i].verdict == Verdict.REPRODUCED), None)
         if anchor is None:   # both ends held: probe where the prior puts the interval, then the middle
             last = None if p_fixed is None else p_fixed - 1
             probes = [p_first, last, None if None in (p_first, last) else (p_first + last) // 2, (lo + hi) // 2]
             anchor = next((i for i in probes if i is not None and lo < i < hi
-                           and s.verdict(i, "probe") == "reproduced"), None)
+                           and s.verdict(i, "probe") == Verdict.REPRODUCED), None)
         r.affected = anchor is not None
         if anchor is not None:
             first = anchor if anchor == lo else s.boundary(lo, anchor, "first affected", p_first)
             r.first_affected = r.releases[first]
-            if s.seen[hi].verdict == "held":
+            if s.seen[hi].verdict == Verdict.HELD:
                 r.first_fixed = r.releases[s.boundary(first, hi, "first fixed", p_fixed)]
     r.seconds = time.monotonic() - started
     return r
@@ -260,7 +260,7 @@ def check_release(variant: Variant, version: str, runs: int | None, profile: str
         prepared = prepare(version, prof, images)
     except (SourceUnavailable, ChecksumMismatch) as exc:   # skipped like a build that fails
         check_error(variant, version, prof, exc, time.monotonic() - started)   # kept for `hrt report`
-        return Step(version, "untestable", build="no source", build_s=round(time.monotonic() - started, 1),
+        return Step(version, Verdict.UNTESTABLE, build="no source", build_s=round(time.monotonic() - started, 1),
                     reason=str(exc))
     build_s = time.monotonic() - started
     b = prepared[1]

@@ -1,18 +1,21 @@
-"""The outcome of `hrt check` for one variant: a result object with domain checks and the --json contract."""
+"""The outcome of `hrt check` for one variant: the one result type the runner writes (result.json) and the
+report, JUnit, known bugs and `hrt test` read, with its domain checks and the --json contract."""
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from . import power as pw
+from .paths import slug
 from .stats import exposure_text, wilson, zero_hit_bound
-from .verdict import Verdict
+from .verdict import DECIDED, Verdict
 
 
 @dataclass
 class RunOutcome:
     index: int
-    verdict: str                  # a Verdict
+    verdict: Verdict
     reason: str
     seconds: float
     artifacts: str
@@ -28,9 +31,9 @@ class CheckResult:
     version: str
     commit: str | None
     profile: str
-    expected: str
+    expected: str                 # a decided Verdict, Verdict.UNTESTABLE, or "unknown"
     expected_why: str
-    verdict: str
+    verdict: Verdict
     reason: str = ""
     runs: list = field(default_factory=list)       # RunOutcome
     seconds: float = 0.0
@@ -43,11 +46,11 @@ class CheckResult:
 
     @property
     def reproduced_runs(self) -> int:
-        return sum(r.verdict == "reproduced" for r in self.runs)
+        return sum(r.verdict == Verdict.REPRODUCED for r in self.runs)
 
     @property
     def counted_runs(self) -> int:
-        return sum(r.verdict in ("reproduced", "held") for r in self.runs)
+        return sum(r.verdict in DECIDED for r in self.runs)
 
     @property
     def rate(self) -> float | None:
@@ -56,45 +59,54 @@ class CheckResult:
     @property
     def matches(self) -> bool:
         """True unless the verdict contradicts a known expectation (untestable/unknown contradict nothing)."""
-        return self.expected not in ("reproduced", "held") or self.verdict not in ("reproduced", "held") \
-            or self.verdict == self.expected
+        return self.expected not in DECIDED or self.verdict not in DECIDED or self.verdict == self.expected
 
     @property
     def mismatch(self) -> str:
         if self.matches:
             return ""
-        return "regression" if self.verdict == "reproduced" else "did not reproduce"
+        return "regression" if self.verdict == Verdict.REPRODUCED else "did not reproduce"
 
     @property
     def reading(self) -> str:
         """For a packaged HAProxy, what the verdict means next to its upstream version."""
         if not self.by_version:
             return ""
-        if self.verdict == "reproduced":
+        if self.verdict == Verdict.REPRODUCED:
             return "affected"
-        if self.verdict == "held":
-            return "fix present (backported)" if self.by_version == "reproduced" else "not affected"
+        if self.verdict == Verdict.HELD:
+            return "fix present (backported)" if self.by_version == Verdict.REPRODUCED else "not affected"
         return "could not test"
+
+    @property
+    def column(self) -> str:
+        """The HAProxy it ran on, with its build profile unless the default (a column of the report)."""
+        return self.haproxy if self.profile == "default" else f"{self.haproxy} [{self.profile}]"
+
+    @property
+    def anchor(self) -> str:
+        """The id of its evidence section in the report."""
+        return slug(f"{self.case}@{self.column}")
 
     @property
     def untested(self) -> bool:
         """Untestable where a verdict was expected: `--strict` (CI) fails it, so no cell goes green untested.
         A case that says a build is untestable on purpose expects "untestable", which is not this."""
-        return self.verdict == "untestable" and self.expected in ("reproduced", "held")
+        return self.verdict == Verdict.UNTESTABLE and self.expected in DECIDED
 
     def failure(self, strict: bool) -> str:
         """Why this result fails the run ("" when it does not): a harness or case error always does."""
         if self.verdict == Verdict.ERROR:
-            return "error"
+            return Verdict.ERROR
         return self.mismatch or ("untested" if strict and self.untested else "")
 
     def exposure(self) -> tuple[int, float] | None:
         """(crashes, seconds of load) over the counted runs whose scenario recorded notes["exposure_s"]
         (a probabilistic case's opt-in: seconds of load until the end of the run or the crash)."""
-        runs = [r for r in self.runs if r.verdict in ("reproduced", "held") and "exposure_s" in r.notes]
+        runs = [r for r in self.runs if r.verdict in DECIDED and "exposure_s" in r.notes]
         if not runs:
             return None
-        return sum(r.verdict == "reproduced" for r in runs), sum(float(r.notes["exposure_s"]) for r in runs)
+        return sum(r.verdict == Verdict.REPRODUCED for r in runs), sum(float(r.notes["exposure_s"]) for r in runs)
 
     def bound_text(self) -> str:
         n = self.counted_runs
@@ -113,7 +125,7 @@ class CheckResult:
     def exposure_events(self) -> str:
         """The trigger path's own count over the counted runs, when the scenario records one
         (notes["exposure_count"] with notes["exposure_unit"], e.g. a task's calls from CLI profiling)."""
-        runs = [r for r in self.runs if r.verdict in ("reproduced", "held") and "exposure_count" in r.notes]
+        runs = [r for r in self.runs if r.verdict in DECIDED and "exposure_count" in r.notes]
         if not runs:
             return ""
         return f"{sum(int(r.notes['exposure_count']) for r in runs):,} {runs[0].notes.get('exposure_unit', 'events')}"
@@ -128,7 +140,7 @@ class CheckResult:
     def weak(self) -> bool:
         """A held whose exposure fell short of its target power (never reported as a strong held)."""
         p = self.power()
-        return self.verdict == "held" and p is not None and p < (self.power_target or pw.DEFAULT_POWER)
+        return self.verdict == Verdict.HELD and p is not None and p < (self.power_target or pw.DEFAULT_POWER)
 
     @property
     def verdict_text(self) -> str:
@@ -162,7 +174,7 @@ class CheckResult:
         d = self.to_json()
         d.update(expected_why=self.expected_why, reason=self.reason, bound=self.bound_text(),
                  power=self.power(), power_target=self.power_target, power_weak=self.weak,
-                 power_text=self.power_text() if self.verdict == "held" else "",
+                 power_text=self.power_text() if self.verdict == Verdict.HELD else "",
                  power_rate=asdict(self.power_rate) if self.power_rate else None,
                  exposure_reached=pw.reached(self.power_rate, self.runs) if self.power_rate else None,
                  by_version=self.by_version, reading=self.reading, identity=self.identity,
@@ -175,6 +187,34 @@ class CheckResult:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.full(), indent=1, default=str))
         tmp.replace(path)
+
+    @classmethod
+    def from_json(cls, d: dict) -> "CheckResult":
+        """The inverse of full(): what full() derives (bound, power, reading) is computed again, and the keys
+        an older hrt did not write take their defaults (the --json keys have always been there)."""
+        rate = d.get("power_rate")
+        return cls(d["case"], d["haproxy"], d["version"], d["commit"], d["profile"], _expected(d["expected"]),
+                   d.get("expected_why", ""), Verdict(d["verdict"]), reason=d.get("reason", ""),
+                   runs=[_known(RunOutcome, r, verdict=Verdict(r["verdict"])) for r in d.get("run_details", [])],
+                   seconds=d["seconds"], evidence=d["evidence"],
+                   power_rate=_known(pw.Rate, rate) if rate else None, power_target=d.get("power_target"),
+                   interrupted=d.get("interrupted", False), by_version=_expected(d.get("by_version", "")),
+                   identity=d.get("identity", {}))
+
+    @classmethod
+    def load(cls, path: Path) -> "CheckResult":
+        return cls.from_json(json.loads(Path(path).read_text()))
+
+
+def _expected(text: str) -> str:
+    """An expected verdict as a Verdict; "unknown" (or "" for no by-version hint) stays as it is."""
+    return Verdict(text) if text in set(Verdict) else text
+
+
+def _known(cls, d: dict, **override):
+    """A dataclass from a dict written by asdict(), ignoring keys another hrt version wrote."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names} | override)
 
 
 def _floor3(p: float) -> str:

@@ -17,6 +17,9 @@ import psutil
 import pytest
 from junitparser import Error, JUnitXml
 
+from harness.result import CheckResult
+from harness.verdict import Verdict
+
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 HRT = [sys.executable, "-m", "harness.cli"]
@@ -72,8 +75,8 @@ def test_a_raising_and_a_blocked_scenario_are_errors_and_the_run_goes_on(broken_
     assert (results / "test-3.0.11" / "report.html").is_file()
     (trace,) = results.glob("raises/3.0.11-default/*run1*/traceback.txt")
     assert "ZeroDivisionError: boom in the scenario" in trace.read_text()
-    blocked = json.loads((results / "blocks" / "3.0.11-default" / "result.json").read_text())
-    assert blocked["verdict"] == "error" and "abandoned" in blocked["reason"]
+    blocked = CheckResult.load(results / "blocks" / "3.0.11-default" / "result.json")
+    assert blocked.verdict == Verdict.ERROR and "abandoned" in blocked.reason
 
 
 def test_concurrent_checks_of_one_cell_keep_separate_evidence(prepared):
@@ -99,8 +102,8 @@ def test_an_interrupted_multi_run_check_keeps_its_finished_runs(prepared, tmp_pa
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     assert proc.returncode == 130
-    r = json.loads((tmp_path / "canary-stuck-streams__no-timeout" / "3.0.11-default" / "result.json").read_text())
-    assert r["interrupted"] is True and len(r["run_details"]) == 1 and r["verdict"] == "reproduced", r["reason"]
+    r = CheckResult.load(tmp_path / "canary-stuck-streams__no-timeout" / "3.0.11-default" / "result.json")
+    assert r.interrupted is True and len(r.runs) == 1 and r.verdict == Verdict.REPRODUCED, r.reason
     assert not leftovers(proc.pid)
 
 

@@ -1,27 +1,26 @@
 """The HTML report: the case × version table, bad vs good plots, evidence paths from another machine, and
 what a real browser shows of it (headless Chromium; the screenshot is kept under results/)."""
-import json
 from pathlib import Path
 
 import pytest
 
 from harness.knownbugs import known_bugs, summary_text
+from harness.power import Rate
 from harness.report import comparisons, grid, load_results, write_report
+from harness.result import CheckResult, RunOutcome
 from harness.series import Series
+from harness.verdict import Verdict
 from tests.browser import look
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def result(case, haproxy, verdict, expected="unknown", runs=(), profile="default", version=None):
-    return {"case": case, "haproxy": haproxy, "version": version or f"{haproxy}-abc", "commit": None,
-            "profile": profile, "expected": expected, "expected_why": "test", "verdict": verdict,
-            "runs": len(runs), "reproduced_runs": sum(r["verdict"] == "reproduced" for r in runs),
-            "rate": None, "seconds": 12.5, "evidence": [], "reason": "why", "bound": "",
-            "run_details": list(runs)}
+def result(case, haproxy, verdict, expected="unknown", runs=(), profile="default", version=None, **kw):
+    return CheckResult(case, haproxy, version or f"{haproxy}-abc", None, profile, expected, "test", Verdict(verdict),
+                       **{"reason": "why", "seconds": 12.5, **kw}, runs=list(runs))
 
 
-def leak_run(directory: Path, stuck: bool, index: int = 1) -> dict:
+def leak_run(directory: Path, stuck: bool, index: int = 1) -> RunOutcome:
     """One run's saved series: a bad build keeps 50 streams with no expiry, a good one lets them go."""
     streams = Series("streams", ["streams", "no_expiry", "curr_conns"], t0=0.0)
     resources = Series("resources", ["socket_fds", "container_tcp_bytes"], t0=0.0)
@@ -30,17 +29,17 @@ def leak_run(directory: Path, stuck: bool, index: int = 1) -> dict:
         streams.rows.append([t, n, n if stuck else 0, n])
         resources.rows.append([t, 3 + 2 * n, 250_000 * n])
     evidence = streams.save(directory) + resources.save(directory)
-    verdict = "reproduced" if stuck else "held"
-    return {"index": index, "verdict": verdict, "reason": verdict, "seconds": 12.0, "artifacts": str(directory),
-            "findings": [{"oracle": "stuck-streams", "fired": stuck, "summary": "50 with no expiry" if stuck else "0",
-                          "inconclusive": "", "details": {"no_expiry": 50 if stuck else 0},
-                          "evidence": evidence}], "preconditions": {}, "notes": {}}
+    verdict = Verdict.REPRODUCED if stuck else Verdict.HELD
+    return RunOutcome(index, verdict, verdict, 12.0, str(directory),
+                      findings=[{"oracle": "stuck-streams", "fired": stuck,
+                                 "summary": "50 with no expiry" if stuck else "0", "inconclusive": "",
+                                 "details": {"no_expiry": 50 if stuck else 0}, "evidence": evidence}])
 
 
-def write_result(root: Path, r: dict) -> None:
-    d = root / r["case"].replace("/", "__") / f"{r['haproxy']}-{r['profile']}"
+def write_result(root: Path, r: CheckResult) -> None:
+    d = root / r.case.replace("/", "__") / f"{r.haproxy}-{r.profile}"
     d.mkdir(parents=True, exist_ok=True)
-    (d / "result.json").write_text(json.dumps(r))
+    r.dump(d / "result.json")
 
 
 def test_grid_puts_versions_oldest_first_and_profiles_apart():
@@ -49,7 +48,7 @@ def test_grid_puts_versions_oldest_first_and_profiles_apart():
     rows, columns, cells = grid(rs)
     assert rows == ["a/x", "b"]
     assert columns == ["2.8.9", "2.8.9 [quic]", "2.8.14", "git:/r@abc"]
-    assert cells[("b", "2.8.9 [quic]")]["verdict"] == "held" and ("b", "2.8.9") not in cells
+    assert cells[("b", "2.8.9 [quic]")].verdict == Verdict.HELD and ("b", "2.8.9") not in cells
 
 
 def test_comparison_pairs_last_affected_with_first_fixed(tmp_path):
@@ -58,7 +57,7 @@ def test_comparison_pairs_last_affected_with_first_fixed(tmp_path):
                              ("3.0.11", "held"))]
     rs.append(result("leak/control", "2.8.14", "reproduced", runs=[leak_run(tmp_path / "c", True)]))
     (cmp,) = comparisons(rs)
-    assert (cmp["bad"]["haproxy"], cmp["good"]["haproxy"]) == ("2.8.13", "2.8.14")
+    assert (cmp["bad"].haproxy, cmp["good"].haproxy) == ("2.8.13", "2.8.14")
     assert cmp["png"].startswith("data:image/png;base64,")
 
 
@@ -72,12 +71,12 @@ def test_evidence_recorded_on_a_ci_runner_is_found_under_the_downloaded_results(
     run_dir = tmp_path / "leak__recipe" / "2.8.13-default" / "20260101-000000-run1"
     run = leak_run(run_dir, True)
     elsewhere = "/home/runner/work/hrt/hrt/results"
-    run["artifacts"] = run["artifacts"].replace(str(tmp_path), elsewhere)
-    run["findings"][0]["evidence"] = [e.replace(str(tmp_path), elsewhere) for e in run["findings"][0]["evidence"]]
+    run.artifacts = run.artifacts.replace(str(tmp_path), elsewhere)
+    run.findings[0]["evidence"] = [e.replace(str(tmp_path), elsewhere) for e in run.findings[0]["evidence"]]
     write_result(tmp_path, result("leak/recipe", "2.8.13", "reproduced", runs=[run]))
     (r,) = load_results(tmp_path)
-    assert r["run_details"][0]["artifacts"] == str(run_dir)
-    assert all(Path(e).is_file() for e in r["run_details"][0]["findings"][0]["evidence"])
+    assert r.runs[0].artifacts == str(run_dir)
+    assert all(Path(e).is_file() for e in r.runs[0].findings[0]["evidence"])
 
 
 @pytest.mark.browser
@@ -112,14 +111,17 @@ def test_an_untestable_check_without_runs_is_kept_for_the_report(tmp_path, monke
     (variant,) = find("tcp-leak-2.8/recipe")
     check_error(variant, "2.8.26", "default", SourceUnavailable("2.8.26: no source reachable"), 0.2)
     (r,) = load_results(tmp_path)
-    assert (r["case"], r["haproxy"], r["verdict"], r["runs"]) == ("tcp-leak-2.8/recipe", "2.8.26", "untestable", 0)
-    assert "no source reachable" in r["reason"]
+    assert (r.case, r.haproxy, r.verdict, r.runs) == ("tcp-leak-2.8/recipe", "2.8.26", Verdict.UNTESTABLE, [])
+    assert "no source reachable" in r.reason
     _, columns, cells = grid([r])
-    assert columns == ["2.8.26"] and cells[("tcp-leak-2.8/recipe", "2.8.26")]["verdict"] == "untestable"
+    assert columns == ["2.8.26"] and cells[("tcp-leak-2.8/recipe", "2.8.26")].verdict == Verdict.UNTESTABLE
 
 
-def known(case, haproxy, verdict, expected, version=None, reason="why"):
-    return result(case, haproxy, verdict, expected, version=version or haproxy) | {"reason": reason}
+def known(case, haproxy, verdict, expected, version=None, reason="why", **kw):
+    return result(case, haproxy, verdict, expected, version=version or haproxy, reason=reason, **kw)
+
+
+WEAK = {"runs": [RunOutcome(1, Verdict.HELD, "held", 1.0, "/nowhere")], "power_rate": Rate("run", 0.9506, "test")}
 
 
 ONE_HAPROXY = [
@@ -127,7 +129,7 @@ ONE_HAPROXY = [
     known("tcp-leak-2.8/no-timeout-server", "2.8.13", "reproduced", "reproduced"),
     known("lua-filter-2.9/shared-state", "2.8.13", "reproduced", "held"),
     known("lua-filter-2.9/mixed-load", "2.8.13", "held", "held"),
-    known("sticktable-race-2.9", "2.8.13", "held", "held") | {"power": 0.9506, "power_weak": True},
+    known("sticktable-race-2.9", "2.8.13", "held", "held", **WEAK),   # power 0.9506 from one run
     known("peers-appctx-3.0/fin", "2.8.13", "untestable", "unknown", reason="trigger not reached: no wait state"),
     known("quic-uaf-2.9/close", "2.8.13", "held", "held"),
     known("canary-crash/sigsegv", "2.8.13", "reproduced", "reproduced"),

@@ -2,19 +2,21 @@ import json
 
 import pytest
 
+from harness.power import Rate
 from harness.result import CheckResult, RunOutcome
+from harness.verdict import Verdict
 
 JSON_KEYS = {"case", "haproxy", "version", "commit", "profile", "expected", "verdict", "runs", "reproduced_runs",
              "rate", "seconds", "evidence"}
 
 
 def run(i, verdict):
-    return RunOutcome(i, verdict, "why", 1.5, f"/r/run{i}")
+    return RunOutcome(i, Verdict(verdict), "why", 1.5, f"/r/run{i}")
 
 
 def result(expected="held", verdict="held", verdicts=("held",), **kw):
     return CheckResult(case="tcp-leak-2.8/recipe", haproxy="2.8.13", version="2.8.13-0a1b2c3", commit=None,
-                       profile="default", expected=expected, expected_why="measured", verdict=verdict,
+                       profile="default", expected=expected, expected_why="measured", verdict=Verdict(verdict),
                        runs=[run(i, v) for i, v in enumerate(verdicts)], seconds=12.345,
                        evidence=["/r/run0/streams.csv"], **kw)
 
@@ -85,6 +87,39 @@ def test_full_and_dump(tmp_path):
     p = tmp_path / "result.json"
     r.dump(p)
     assert json.loads(p.read_text())["verdict"] == "held"
+
+
+def test_a_result_json_loads_back_into_the_same_result(tmp_path):
+    """What the report and known bugs read is what the runner wrote: runs, power rate and all."""
+    r = result(verdict="held", verdicts=("held", "untestable"), reason="all held", power_target=0.99,
+               power_rate=Rate("second", 0.05, "2.8.13: 4 in 60 s", param="seconds"), by_version="reproduced",
+               identity={"sha256": "ab"}, interrupted=True)
+    r.runs[0].notes["exposure_s"] = 30.0
+    r.runs[0].findings.append({"oracle": "crash", "fired": False, "evidence": ["/r/run0/core.txt"]})
+    p = tmp_path / "result.json"
+    r.dump(p)
+    back = CheckResult.load(p)
+    assert back.full() == json.loads(p.read_text())
+    assert back.runs[1].verdict is Verdict.UNTESTABLE and back.power_rate == r.power_rate
+    assert (back.weak, back.power_text(), back.reading) == (r.weak, r.power_text(), r.reading)
+
+
+def test_an_older_result_json_loads_with_defaults():
+    """Before power, packaged builds and interruptions, result.json had only these keys."""
+    old = result(verdict="reproduced", verdicts=("reproduced",)).full()
+    for key in ("power", "power_target", "power_weak", "power_text", "power_rate", "exposure_reached",
+                "by_version", "reading", "identity", "interrupted"):
+        del old[key]
+    r = CheckResult.from_json(old)
+    assert (r.verdict, r.expected, r.power_rate, r.by_version, r.identity, r.interrupted) == (
+        Verdict.REPRODUCED, Verdict.HELD, None, "", {}, False)
+    assert r.mismatch == "regression" and r.bound_text() == old["bound"]
+
+
+def test_a_report_column_keeps_profiles_apart():
+    assert result().column == "2.8.13" and result().anchor == "tcp-leak-2.8_recipe_2.8.13"
+    quic = CheckResult.from_json(result().full() | {"profile": "quic"})
+    assert quic.column == "2.8.13 [quic]" and quic.anchor == "tcp-leak-2.8_recipe_2.8.13_quic"
 
 
 @pytest.mark.parametrize("expected,verdict,strict_failure", [
