@@ -1,7 +1,8 @@
 """Benchmark (not a test): seconds from `hrt check` starting to its first case run starting, per SPEC form.
 
     python tests/bench/first_case.py --rounds 3 3.0.11 deb:2.6.12-1+deb12u4 image:REF
-    python tests/bench/first_case.py --cold ...   # each round first drops the deb image / image sysroot
+    python tests/bench/first_case.py --cold ...   # each round first drops the deb images / image sysroot
+    HRT_UBUNTU_MIRROR=http://archive.ubuntu.com/ubuntu python tests/bench/first_case.py 3.0.11 deb:noble
 
 Rounds alternate the SPECs (A B C A B C ...) so a drifting machine load spreads over all of them; the
 median is printed with min/max and the load average, since only ratios travel between machines.
@@ -14,24 +15,27 @@ import subprocess
 import sys
 import time
 
-from harness.dockerenv import client
-from harness.packaged import package_tag
+from harness.dockerenv import LABEL, client
 from harness.paths import cache_dir
 
 CASE = "canary-crash/no-crash"
 
 
-def make_cold(spec: str, runtime_image: str) -> None:
-    """Drop what makes a deb:/image: SPEC warm (the package image; the image's exported sysroot)."""
+def make_cold(spec: str) -> None:
+    """Drop what makes a deb:/image: SPEC warm: every package image (with the filesystem an Ubuntu one was
+    exported to for gdb), or the image's exported sysroot."""
     if spec.startswith("deb:"):
-        for image in client().images.list(name="hrt/deb-haproxy"):
-            if any(t == package_tag(spec[4:], runtime_image) for t in image.tags):
-                client().images.remove(image.id, force=True)
+        for image in client().images.list(filters={"label": f"{LABEL}=deb"}):
+            _drop_sysroot(image.id)
+            client().images.remove(image.id, force=True)
     elif spec.startswith("image:"):
-        image_id = client().images.get(spec[6:].split("#")[0]).id
-        root = cache_dir() / "sysroots" / image_id.split(":")[-1][:16]
-        shutil.rmtree(root, ignore_errors=True)
-        root.with_suffix(".done").unlink(missing_ok=True)
+        _drop_sysroot(client().images.get(spec[6:].split("#")[0]).id)
+
+
+def _drop_sysroot(image_id: str) -> None:
+    root = cache_dir() / "sysroots" / image_id.split(":")[-1][:16]
+    shutil.rmtree(root, ignore_errors=True)
+    root.with_suffix(".done").unlink(missing_ok=True)
 
 
 def first_case_seconds(spec: str) -> float:
@@ -55,13 +59,13 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true")
     args = ap.parse_args()
     from harness.images import ensure_images
-    runtime = ensure_images().runtime
+    ensure_images()
     times = {s: [] for s in args.specs}
     loads = []
     for _ in range(args.rounds):
         for spec in args.specs:
             if args.cold:
-                make_cold(spec, runtime)
+                make_cold(spec)
             loads.append(os.getloadavg()[0])
             times[spec].append(first_case_seconds(spec))
     base = statistics.median(times[args.specs[0]])
