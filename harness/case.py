@@ -10,10 +10,10 @@ from .errors import CaseError
 from .oracles import REGISTRY
 from .paths import CASES_DIR, CONFIGS_DIR
 from .power import Rate
+from .verdict import DECIDED
 from .profiles import PROFILES
 from .spec import RELEASE_RE
 
-VERDICTS = ("reproduced", "held")
 CASE_KEYS = {"title", "seed", "upstream", "template", "scenario", "profile", "requires", "runs", "timeout",
              "probabilistic", "oracles", "params", "haproxy_args", "fix_commits", "introduced_by", "expect",
              "branches", "variants", "notes", "files", "rate"}
@@ -148,8 +148,8 @@ def _oracles(path: Path, where: str, raw) -> tuple:
 
 
 def _expect(path, where, value) -> str:
-    if value not in ("",) + VERDICTS:
-        _fail(path, f"{where}expect", f"must be one of {', '.join(VERDICTS)}, got {value!r}")
+    if value not in ("",) + DECIDED:
+        _fail(path, f"{where}expect", f"must be one of {', '.join(DECIDED)}, got {value!r}")
     return value
 
 

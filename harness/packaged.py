@@ -50,7 +50,7 @@ RUN printf '%s\\n' "$SOURCES" > /etc/apt/sources.list.d/hrt-suites.list \\
 RUN ( [ -n "$DEBUG_SOURCES" ] && printf '%s\\n' "$DEBUG_SOURCES" > /etc/apt/sources.list.d/hrt-debug.list \\
       && {APT} update && {APT} install -y --no-install-recommends "haproxy-dbgsym=$VERSION" \\
       && echo "haproxy-dbgsym $VERSION" > /hrt-dbgsym ) \\
-    || echo "none: ${{DEBUG_SOURCES:+no debug archive answered}}${{DEBUG_SOURCES:-no debug archive asked}}" > /hrt-dbgsym; \\
+    || echo "none: ${{DEBUG_SOURCES:+no debug archive answered}}${{DEBUG_SOURCES:-none asked}}" > /hrt-dbgsym; \\
     rm -f /etc/apt/sources.list.d/hrt-debug.list; rm -rf /var/lib/apt/lists/*
 """
 

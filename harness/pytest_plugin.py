@@ -6,6 +6,7 @@ held where affected → fail "did not reproduce"; untestable → skip with the r
 import pytest
 
 from .case import load_case
+from .verdict import Verdict
 
 
 def pytest_addoption(parser):
@@ -43,7 +44,9 @@ class CaseItem(pytest.Item):
                   profile=self.config.getoption("profile"))
         self.user_properties += [("verdict", r.verdict), ("expected", r.expected), ("version", r.version),
                                  ("rate", r.rate), ("evidence", ";".join(r.evidence[:5]))]
-        if r.verdict == "untestable":
+        if r.verdict == Verdict.ERROR:   # the harness or the case failed: never a pass
+            raise CaseMismatch(f"error: {r.case} on {r.version or r.haproxy}: {r.reason}")
+        if r.verdict == Verdict.UNTESTABLE:
             pytest.skip(f"untestable: {r.reason}")
         if not r.matches:
             raise CaseMismatch(f"{r.mismatch}: {r.case} on {r.version}: expected {r.expected} "

@@ -17,7 +17,7 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import need_mirror
+from tests.support import need_mirror
 
 pytestmark = [pytest.mark.docker]
 FIX = "fbc3de6e9e59679d2e9ece3984ce31b6a7dd418f"

@@ -24,6 +24,7 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HRT_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("HRT_GIT_MIRRORS", raising=False)
     monkeypatch.delenv("HRT_DEBIAN_MIRROR", raising=False)
+    monkeypatch.delenv("HRT_UBUNTU_MIRROR", raising=False)
 
 
 def git(repo: Path, *args: str) -> str:
