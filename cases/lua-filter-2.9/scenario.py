@@ -93,7 +93,8 @@ def run(ctx):
         ctx.mark("haproxy exited")
         ctx.note("seconds_to_exit", round(elapsed, 2))
         ctx.note("connections_before_exit", last["conns"])
-        ctx.exposure(seconds=elapsed)   # seconds of traffic until the crash (or the end)
+        # seconds and connections of traffic until the crash (the count is the last sample's: a lower bound)
+        ctx.exposure(seconds=elapsed, count=last["conns"], unit="connections")
         return
 
     # wait for wrk's last connections to end (it stops at its -d budget; killed when over max_conns)
@@ -105,7 +106,7 @@ def run(ctx):
     if sess is None or lua is None:
         if not ctx.haproxy.running():
             ctx.note("seconds_to_exit", round(time.monotonic() - t0, 2))
-            ctx.exposure(seconds=elapsed)   # the traffic's length: it died at its end
+            ctx.exposure(seconds=elapsed, count=last["conns"], unit="connections")   # it died at its end
             return   # HAProxy died at the end: the crash oracle judges it
         # alive but its counters are unreadable (a Lua error or a stuck CLI): no clean end, never "held"
         ctx.decide()
@@ -117,7 +118,7 @@ def run(ctx):
     ctx.note("connections", conns)
     ctx.note("filters_created_rg", created)
     ctx.note("seconds_of_traffic", round(elapsed, 1))
-    ctx.exposure(seconds=elapsed)
+    ctx.exposure(seconds=elapsed, count=conns, unit="connections")
     ctx.note("connections_per_s", round(rate))
     ctx.note("stopped_at_max_conns", stopped_early)
     ctx.note("lua_heap_kb_after_gc", lua["heap_kb"])
