@@ -113,9 +113,11 @@ def _pick(wanted: str, archives_offered: list[tuple[Archive, list[tuple[str, str
         in_suite = [v for v, s in offered if s == wanted]
         if in_suite:
             return archive, in_suite[0]   # madison lists the newest first
-    listing = "; ".join(f"{a.name}: " + ", ".join(f"{v} ({s})" for v, s in offered) for a, offered in archives_offered)
+    several = len(archives_offered) > 1
+    listing = "; ".join((f"{a.name}: " if several else "") + ", ".join(f"{v} ({s})" for v, s in offered)
+                        for a, offered in archives_offered)
     what = f"haproxy {wanted}" if wanted[0].isdigit() else f"haproxy in suite {wanted}"
-    raise HrtError(f"no {what}; the archive has: {listing}")
+    raise HrtError(f"{' / '.join(a.name for a, _ in archives_offered)}'s archive has no {what}; it has: {listing}")
 
 
 def package_tag(version: str, base_image: str) -> str:
