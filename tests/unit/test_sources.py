@@ -173,6 +173,21 @@ def test_git_mirror_wins_over_download_and_records_commit(tmp_path, monkeypatch,
     assert src.repo is not None
     assert src.tarball.is_file()
     assert http_server.requests == []
+    # provenance: which repository and commit, and that the tag was not compared with the release tarball
+    prov = src.provenance
+    assert prov["commit"] == commit and str(repo.path) in prov["source"]
+    assert prov["verified"].startswith("not compared with the release tarball: built from the tag v3.0.11")
+
+
+def test_a_git_url_is_never_read_as_an_option(monkeypatch):
+    """`git clone --mirror -- URL DEST`: a URL that looks like an option (`--upload-pack=...`) is an operand."""
+    from harness import gitrepo
+    seen = []
+    monkeypatch.setattr(gitrepo.subprocess, "run", lambda argv, **kw: seen.append(argv))
+    url = "--upload-pack=touch /tmp/x"
+    gitrepo.GitRepo._mirror(url)
+    (argv,) = seen
+    assert argv[:4] == ["git", "clone", "--mirror", "--"] and argv[4] == url
 
 
 def test_git_source_records_commit(tmp_path, make_repo):
