@@ -134,8 +134,8 @@ class Crash(Oracle):
         summary = "; ".join(parts) or "no worker died, no BUG_ON, no ASAN report"
         died = bool(signals or fatal or asan or panic or errors)
         if died and not fired:
-            other = other or ("not an accepted death: signals " + "/".join(wanted) if wanted and signals
-                              else "not a crash")
+            if not other:
+                other = f"not an accepted death: signals {'/'.join(wanted)}" if wanted and signals else "not a crash"
             return Finding(self.name, False, summary, inconclusive=f"other failure ({other}): {summary}",
                            details=details, evidence=evidence)
         return Finding(self.name, fired, summary, details=details, evidence=evidence)
